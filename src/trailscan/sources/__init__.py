@@ -1,0 +1,1 @@
+"""Data sources: the only modules that talk to networks."""
