@@ -1,7 +1,7 @@
 """Compile contracts/*.vy with vyper and write contracts/build/<Name>.json (abi, bytecode, runtime).
 
 The JSON artifacts are checked in so that running trailscan's tests and example needs no compiler;
-tests/test_contracts.py recompiles and checks the artifacts are current. Run: python scripts/build_contracts.py
+tests/devnet/test_contracts.py recompiles and checks the artifacts are current. Run: python scripts/build_contracts.py
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import vyper
 
-ROOT = Path(__file__).resolve().parent.parent / "contracts"
+ROOT = Path(__file__).resolve().parent.parent / "src" / "trailscan" / "devnet" / "contracts"
 
 
 def compile_one(path: Path) -> dict[str, object]:
