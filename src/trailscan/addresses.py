@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from .errors import AddressError
 

@@ -24,7 +24,7 @@ from rich.table import Table
 SCHEMA = "trailscan/1"
 
 
-class Format(str, enum.Enum):
+class Format(enum.StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -70,7 +70,10 @@ def render(
             writer.writerow([_cell(row.get(c)) for c in cols])
         out.write(buf.getvalue())
     else:
+        # Off a terminal (a pipe, a file, a test) nothing should fold: use a wide virtual screen.
         console = Console(file=out, soft_wrap=False, highlight=False)
+        if not console.is_terminal:
+            console = Console(file=out, soft_wrap=False, highlight=False, width=250)
         if not rows:
             console.print(escape(f"{title}: nothing found" if title else "nothing found"))
             return

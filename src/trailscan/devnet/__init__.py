@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from eth_abi import encode as abi_encode
-from eth_utils import function_signature_to_4byte_selector
+from eth_abi.abi import encode as abi_encode
+from eth_utils.abi import function_signature_to_4byte_selector
 
 from ..errors import TrailscanError
 

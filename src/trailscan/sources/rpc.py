@@ -31,7 +31,9 @@ _RANGE_MSG = re.compile(
     re.I,
 )
 _RATE_MSG = re.compile(r"rate limit|too many requests|request rate|exceeded .*(daily|rate|capacity|credits)", re.I)
-_NOT_SUPPORTED_MSG = re.compile(r"not (supported|available|found|implemented)|unsupported|does not exist|unknown method", re.I)
+_NOT_SUPPORTED_MSG = re.compile(
+    r"not (supported|available|found|implemented)|unsupported|does not exist|unknown method", re.I
+)
 
 
 class JsonRpcError(Exception):

@@ -1,0 +1,159 @@
+"""The EVM JSON-RPC source: chain identity, heads, block headers, token metadata and capability probes."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi.abi import decode as abi_decode
+
+from ..chains import Chain
+from ..errors import RpcChainMismatch, RpcProtocolError
+from ..model import Token
+from .evm_native import RUNGS, Rung
+from .rpc import JsonRpcError, RpcClient
+
+# 4-byte selectors of the ERC-20 metadata getters.
+_SYMBOL, _NAME, _DECIMALS = "0x95d89b41", "0x06fdde03", "0x313ce567"
+
+
+@dataclass
+class Capabilities:
+    """What an endpoint answered: used by ``doctor`` and to pick the native-value rung."""
+
+    chain_id: int
+    head: int
+    finalized: int | None
+    safe: int | None
+    latency_ms: float
+    methods: dict[str, bool] = field(default_factory=dict)
+    archive: bool | None = None
+
+    @property
+    def native_rung(self) -> str | None:
+        for rung in RUNGS:
+            if self.methods.get(rung.NAME):
+                return rung.NAME
+        return None
+
+
+def _hex_int(value: Any, what: str) -> int:
+    try:
+        return int(value, 16)
+    except (TypeError, ValueError):
+        raise RpcProtocolError(f"the RPC endpoint answered a malformed {what}: {str(value)[:40]!r}") from None
+
+
+class EvmSource:
+    """Reads one EVM chain through an :class:`RpcClient`."""
+
+    def __init__(self, client: RpcClient, chain: Chain) -> None:
+        self.client = client
+        self.chain = chain
+
+    def chain_id(self) -> int:
+        return _hex_int(self.client.call("eth_chainId"), "chain id")
+
+    def check_chain(self) -> None:
+        """Refuse an endpoint that serves another chain than the one asked for."""
+        actual = self.chain_id()
+        if actual != self.chain.chain_id:
+            raise RpcChainMismatch(
+                f"the RPC endpoint serves chain id {actual}, not {self.chain.name} ({self.chain.chain_id})",
+                endpoint=self.client.endpoint, hint=f"pass --chain {actual} or another --rpc",
+            )
+
+    def head(self) -> int:
+        return _hex_int(self.client.call("eth_blockNumber"), "block number")
+
+    def tagged_block(self, tag: str) -> int | None:
+        """Number of the "finalized" / "safe" block, or None where the node does not support the tag."""
+        try:
+            block = self.client.call("eth_getBlockByNumber", [tag, False])
+        except JsonRpcError:
+            return None
+        return _hex_int(block["number"], "block number") if block else None
+
+    def finalized(self, head: int) -> int:
+        tagged = self.tagged_block("finalized")
+        return tagged if tagged is not None else max(0, head - self.chain.finality_depth)
+
+    def headers(self, numbers: Iterable[int]) -> dict[int, tuple[str, int]]:
+        """(hash, timestamp) of each block; batched."""
+        wanted = sorted(set(numbers))
+        out: dict[int, tuple[str, int]] = {}
+        for start in range(0, len(wanted), 100):
+            chunk = wanted[start:start + 100]
+            answers = self.client.batch([("eth_getBlockByNumber", [hex(n), False]) for n in chunk])
+            for n, block in zip(chunk, answers, strict=True):
+                if isinstance(block, JsonRpcError):
+                    raise block
+                if block is None:
+                    raise RpcProtocolError(f"the RPC endpoint does not know block {n}")
+                out[n] = (block["hash"], _hex_int(block["timestamp"], "timestamp"))
+        return out
+
+    def tokens(self, addresses: Sequence[str]) -> list[Token]:
+        """symbol / name / decimals by eth_call; bytes32 symbols and missing getters are tolerated."""
+        calls = [("eth_call", [{"to": a, "data": sel}, "latest"]) for a in addresses
+                 for sel in (_SYMBOL, _NAME, _DECIMALS)]
+        answers = self.client.batch(calls)
+        out = []
+        for i, address in enumerate(addresses):
+            symbol, name, decimals = answers[3 * i: 3 * i + 3]
+            out.append(Token(self.chain.key, address, _text(symbol), _text(name), _small_int(decimals)))
+        return out
+
+    def rung(self, name: str) -> Rung:
+        for cls in RUNGS:
+            if name == cls.NAME:
+                return cls(self.client)
+        raise KeyError(name)
+
+    def probe(self) -> Capabilities:
+        """Ask the endpoint which history methods it supports (one batch) and how fast it answers."""
+        timings = []
+        head = 0
+        for _ in range(3):
+            start = time.perf_counter()
+            head = self.head()
+            timings.append((time.perf_counter() - start) * 1000)
+        probes: dict[str, tuple[str, list[Any]]] = {r.NAME: r.probe(head) for r in RUNGS}
+        probes["eth_getBlockReceipts"] = ("eth_getBlockReceipts", [hex(head)])
+        probes["archive"] = ("eth_getBalance", ["0x0000000000000000000000000000000000000000", "0x1"])
+        answers = self.client.batch(list(probes.values()))
+        methods = {name: not isinstance(a, JsonRpcError) for name, a in zip(probes, answers, strict=True)}
+        archive = methods.pop("archive") if head > 1 else None
+        return Capabilities(
+            chain_id=self.chain_id(), head=head, finalized=self.tagged_block("finalized"),
+            safe=self.tagged_block("safe"), latency_ms=round(statistics.median(timings), 2),
+            methods=methods, archive=archive,
+        )
+
+
+def _text(answer: Any) -> str | None:
+    if isinstance(answer, JsonRpcError) or not isinstance(answer, str) or len(answer) < 66:
+        return None
+    raw = bytes.fromhex(answer[2:])
+    if len(raw) == 32:  # bytes32 (old tokens such as MKR)
+        text = raw.rstrip(b"\x00").decode("utf-8", "replace")
+    else:
+        try:
+            (text,) = abi_decode(["string"], raw)
+        except Exception:  # eth_abi raises several unrelated types for malformed data
+            return None
+    cleaned = "".join(ch for ch in str(text) if ch.isprintable()).strip()
+    return cleaned[:64] or None
+
+
+def _small_int(answer: Any) -> int | None:
+    if isinstance(answer, JsonRpcError) or not isinstance(answer, str) or len(answer) < 66:
+        return None
+    try:
+        value = int(answer[2:66], 16)
+    except ValueError:
+        return None
+    return value if value <= 255 else None

@@ -1,0 +1,425 @@
+"""The embedded store: the only module that knows the on-disk schema (DuckDB).
+
+Guarantees:
+- idempotent: a record is identified by (chain, tx_hash, locator); writing it again inserts nothing;
+- resumable: records and the coverage checkpoint that says "this query is done for these blocks" are
+  committed in one transaction, so a killed fetch resumes with no gap and no duplicate;
+- reorg-aware: blocks above the finality point are kept with their hash and re-checked later;
+- schema-versioned: ``meta.schema_version`` plus ordered migrations.
+Amounts are stored as decimal strings (uint256 does not fit any native integer column).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from .errors import StoreError
+from .model import Approval, Token, Transfer
+
+SCHEMA_VERSION = 1
+
+TRANSFER_COLUMNS: tuple[tuple[str, str, pa.DataType], ...] = (
+    ("chain", "VARCHAR NOT NULL", pa.string()),
+    ("block_number", "UBIGINT NOT NULL", pa.uint64()),
+    ("block_hash", "VARCHAR NOT NULL", pa.string()),
+    ("block_time", "BIGINT", pa.int64()),
+    ("tx_hash", "VARCHAR NOT NULL", pa.string()),
+    ("locator", "VARCHAR NOT NULL", pa.string()),
+    ("kind", "VARCHAR NOT NULL", pa.string()),
+    ("from_address", "VARCHAR NOT NULL", pa.string()),
+    ("to_address", "VARCHAR NOT NULL", pa.string()),
+    ("asset", "VARCHAR NOT NULL", pa.string()),
+    ("token_id", "VARCHAR", pa.string()),
+    ("amount", "VARCHAR NOT NULL", pa.string()),
+    ("decimals", "INTEGER", pa.int32()),
+    ("method", "VARCHAR NOT NULL", pa.string()),
+)
+APPROVAL_COLUMNS: tuple[tuple[str, str, pa.DataType], ...] = (
+    ("chain", "VARCHAR NOT NULL", pa.string()),
+    ("block_number", "UBIGINT NOT NULL", pa.uint64()),
+    ("block_hash", "VARCHAR NOT NULL", pa.string()),
+    ("block_time", "BIGINT", pa.int64()),
+    ("tx_hash", "VARCHAR NOT NULL", pa.string()),
+    ("log_index", "INTEGER NOT NULL", pa.int32()),
+    ("kind", "VARCHAR NOT NULL", pa.string()),
+    ("owner", "VARCHAR NOT NULL", pa.string()),
+    ("spender", "VARCHAR NOT NULL", pa.string()),
+    ("asset", "VARCHAR NOT NULL", pa.string()),
+    ("amount", "VARCHAR NOT NULL", pa.string()),
+    ("method", "VARCHAR NOT NULL", pa.string()),
+)
+
+
+def _ddl(name: str, columns: Sequence[tuple[str, str, pa.DataType]]) -> str:
+    return f"CREATE TABLE {name} (" + ", ".join(f"{c} {t}" for c, t, _ in columns) + ")"
+
+
+# Ordered migrations: index i brings a store from version i to i + 1.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+        _ddl("transfers", TRANSFER_COLUMNS),
+        _ddl("approvals", APPROVAL_COLUMNS),
+        "CREATE TABLE tokens (chain VARCHAR NOT NULL, address VARCHAR NOT NULL, symbol VARCHAR, name VARCHAR,"
+        " decimals INTEGER, PRIMARY KEY (chain, address))",
+        "CREATE TABLE blocks (chain VARCHAR NOT NULL, number UBIGINT NOT NULL, hash VARCHAR NOT NULL,"
+        " time BIGINT, finalized BOOLEAN NOT NULL, PRIMARY KEY (chain, number))",
+        "CREATE TABLE coverage (chain VARCHAR NOT NULL, scope VARCHAR NOT NULL, subject VARCHAR NOT NULL,"
+        " lo UBIGINT NOT NULL, hi UBIGINT NOT NULL, method VARCHAR NOT NULL)",
+    ),
+)
+
+EXPORTABLE = ("transfers", "approvals", "tokens", "blocks", "coverage")
+
+
+@dataclass
+class Batch:
+    """Rows to commit atomically: records, block headers, token metadata and coverage checkpoints."""
+
+    transfers: dict[str, list[Any]]
+    approvals: dict[str, list[Any]]
+    blocks: dict[int, tuple[str, int | None, bool]]  # number -> (hash, time, finalized)
+    coverage: list[tuple[str, str, int, int, str]]  # (scope, subject, lo, hi, method)
+
+    @classmethod
+    def empty(cls) -> Batch:
+        return cls({c: [] for c, _, _ in TRANSFER_COLUMNS}, {c: [] for c, _, _ in APPROVAL_COLUMNS}, {}, [])
+
+    @property
+    def size(self) -> int:
+        return len(self.transfers["tx_hash"]) + len(self.approvals["tx_hash"])
+
+
+def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merge inclusive integer ranges that overlap or touch."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def subtract_ranges(lo: int, hi: int, covered: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of [lo, hi] not inside any of ``covered`` (which must be merged and sorted)."""
+    gaps: list[tuple[int, int]] = []
+    cursor = lo
+    for c_lo, c_hi in covered:
+        if c_hi < cursor:
+            continue
+        if c_lo > hi:
+            break
+        if c_lo > cursor:
+            gaps.append((cursor, c_lo - 1))
+        cursor = max(cursor, c_hi + 1)
+        if cursor > hi:
+            break
+    if cursor <= hi:
+        gaps.append((cursor, hi))
+    return gaps
+
+
+class Store:
+    """A trailscan store file. One writer process at a time (DuckDB's own lock)."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise StoreError(f"no store at {self.path}", hint="run 'trailscan fetch' first, or pass --store PATH")
+        if not read_only and self.path.parent and not self.path.parent.exists():
+            raise StoreError(f"the folder of the store {self.path} does not exist",
+                             hint="create it or pick another --store")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise _lock_or_io_error(self.path, exc) from None
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open the store {self.path}: {_one_line(exc)}",
+                             hint="is it a trailscan store (a DuckDB file)?") from None
+        self._lock = threading.Lock()
+        self._migrate(read_only)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        tables = {r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "meta" not in tables:
+            if tables:
+                raise StoreError(f"{self.path} is a DuckDB file but not a trailscan store",
+                                 hint="pass another --store path")
+            return 0
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _migrate(self, read_only: bool) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store {self.path} has schema version {version}, newer than this trailscan ({SCHEMA_VERSION})",
+                hint="upgrade trailscan",
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if read_only:
+            raise StoreError(f"the store {self.path} needs a schema upgrade", hint="open it once without read-only")
+        with self.transaction():
+            for step in MIGRATIONS[version:]:
+                for statement in step:
+                    self.con.execute(statement)
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                yield
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            self.con.execute("COMMIT")
+
+    # -- writing ------------------------------------------------------------------------------------
+
+    def write(self, chain: str, batch: Batch) -> dict[str, int]:
+        """Commit a batch atomically; returns how many new records of each kind were inserted
+        (transfer kinds as stored; approvals under "approval")."""
+        with self.transaction():
+            counts = self._insert_new("transfers", TRANSFER_COLUMNS, batch.transfers, ("tx_hash", "locator"))
+            approvals = self._insert_new("approvals", APPROVAL_COLUMNS, batch.approvals, ("tx_hash", "log_index"))
+            if approvals:
+                counts["approval"] = sum(approvals.values())
+            if batch.blocks:
+                self.con.executemany(
+                    "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?, ?)",
+                    [(chain, n, h, t, f) for n, (h, t, f) in batch.blocks.items()],
+                )
+            if batch.coverage:
+                self.con.executemany(
+                    "INSERT INTO coverage VALUES (?, ?, ?, ?, ?, ?)", [(chain, *c) for c in batch.coverage]
+                )
+        return counts
+
+    def _insert_new(self, table: str, columns: Sequence[tuple[str, str, pa.DataType]],
+                    data: dict[str, list[Any]], key: tuple[str, ...]) -> dict[str, int]:
+        """Insert the rows not stored yet (identity: chain + key), restricted to the batch's block span."""
+        if not data["tx_hash"]:
+            return {}
+        staged = pa.table({c: pa.array(data[c], type=t) for c, _, t in columns})
+        self.con.register("staged", staged)
+        try:
+            lo, hi = self.con.execute("SELECT min(block_number), max(block_number) FROM staged").fetchone() or (0, 0)
+            cond = " AND ".join(f"t.{k} = s.{k}" for k in ("chain", *key))
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT DISTINCT ON (chain, {', '.join(key)}) * FROM staged s "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.block_number BETWEEN ? AND ? AND {cond})",
+                [lo, hi],
+            )
+            self.con.execute(f"INSERT INTO {table} SELECT * FROM fresh")
+            rows = self.con.execute("SELECT kind, count(*) FROM fresh GROUP BY kind").fetchall()
+            self.con.execute("DROP TABLE fresh")
+            return {str(k): int(n) for k, n in rows}
+        finally:
+            self.con.unregister("staged")
+
+    def _count(self, table: str) -> int:
+        row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        return int(row[0]) if row else 0
+
+    def put_tokens(self, tokens: Iterable[Token]) -> None:
+        rows = [(t.chain, t.address, t.symbol, t.name, t.decimals) for t in tokens]
+        if rows:
+            with self.transaction():
+                self.con.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?, ?)", rows)
+
+    # -- coverage and reorgs --------------------------------------------------------------------------
+
+    def covered(self, chain: str, scopes: Sequence[str], subject: str) -> list[tuple[int, int]]:
+        """Merged block ranges already fetched for ``subject`` under any of ``scopes``."""
+        marks = ", ".join("?" for _ in scopes)
+        rows = self.con.execute(
+            f"SELECT lo, hi FROM coverage WHERE chain = ? AND subject = ? AND scope IN ({marks})",
+            [chain, subject, *scopes],
+        ).fetchall()
+        return merge_ranges((int(lo), int(hi)) for lo, hi in rows)
+
+    def unfinalized_blocks(self, chain: str) -> list[tuple[int, str]]:
+        rows = self.con.execute(
+            "SELECT number, hash FROM blocks WHERE chain = ? AND NOT finalized ORDER BY number", [chain]
+        ).fetchall()
+        return [(int(n), str(h)) for n, h in rows]
+
+    def mark_finalized(self, chain: str, up_to: int) -> None:
+        with self.transaction():
+            self.con.execute(
+                "UPDATE blocks SET finalized = true WHERE chain = ? AND number <= ? AND NOT finalized", [chain, up_to]
+            )
+
+    def rollback_from(self, chain: str, block: int) -> int:
+        """Forget everything at or above ``block`` (a reorg): records, headers and coverage. Returns records removed."""
+        with self.transaction():
+            removed = 0
+            for table in ("transfers", "approvals"):
+                row = self.con.execute(
+                    f"SELECT count(*) FROM {table} WHERE chain = ? AND block_number >= ?", [chain, block]
+                ).fetchone()
+                removed += int(row[0]) if row else 0
+                self.con.execute(f"DELETE FROM {table} WHERE chain = ? AND block_number >= ?", [chain, block])
+            self.con.execute("DELETE FROM blocks WHERE chain = ? AND number >= ?", [chain, block])
+            self.con.execute("DELETE FROM coverage WHERE chain = ? AND lo >= ?", [chain, block])
+            self.con.execute("UPDATE coverage SET hi = ? WHERE chain = ? AND hi >= ?", [block - 1, chain, block])
+        return removed
+
+    def tokens(self, chain: str) -> dict[str, Token]:
+        sql = "SELECT address, symbol, name, decimals FROM tokens WHERE chain = ?"
+        rows = self.con.execute(sql, [chain]).fetchall()
+        return {a: Token(chain, a, s, n, d) for a, s, n, d in rows}
+
+    def block_times(self, chain: str, numbers: Iterable[int]) -> dict[int, tuple[str, int | None]]:
+        wanted = sorted(set(numbers))
+        if not wanted:
+            return {}
+        rows = self.con.execute(
+            "SELECT number, hash, time FROM blocks WHERE chain = ? AND number BETWEEN ? AND ?",
+            [chain, wanted[0], wanted[-1]],
+        ).fetchall()
+        keep = set(wanted)
+        return {int(n): (str(h), t) for n, h, t in rows if int(n) in keep}
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def transfers(
+        self,
+        address: str | None = None,
+        *,
+        chain: str | None = None,
+        kind: str | None = None,
+        asset: str | None = None,
+        direction: str = "both",
+        from_block: int | None = None,
+        to_block: int | None = None,
+        limit: int | None = None,
+    ) -> list[Transfer]:
+        """Stored transfers, oldest first; ``direction`` is in, out or both relative to ``address``."""
+        where, params = _filters(address, chain, kind, asset, direction, from_block, to_block,
+                                 ("from_address", "to_address"))
+        sql = (
+            "SELECT t.chain, block_number, block_hash, block_time, tx_hash, locator, kind, from_address, to_address,"
+            " asset, amount, coalesce(t.decimals, k.decimals), method, token_id, k.symbol FROM transfers t"
+            " LEFT JOIN tokens k ON k.chain = t.chain AND k.address = t.asset"
+            f"{where} ORDER BY block_number, tx_hash, locator"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [
+            Transfer(c, int(bn), bh, bt, tx, loc, kd, fa, ta, a, int(am), dec, m,
+                     int(tid) if tid is not None else None, sym)
+            for c, bn, bh, bt, tx, loc, kd, fa, ta, a, am, dec, m, tid, sym in self.con.execute(sql, params).fetchall()
+        ]
+
+    def approvals(self, address: str | None = None, *, chain: str | None = None,
+                  limit: int | None = None) -> list[Approval]:
+        where, params = _filters(address, chain, None, None, "both", None, None, ("owner", "spender"))
+        sql = ("SELECT chain, block_number, block_hash, block_time, tx_hash, log_index, kind, owner, spender, asset,"
+               f" amount, method FROM approvals{where} ORDER BY block_number, tx_hash, log_index")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [Approval(c, int(bn), bh, bt, tx, li, k, o, s, a, int(am), m)
+                for c, bn, bh, bt, tx, li, k, o, s, a, am, m in self.con.execute(sql, params).fetchall()]
+
+    def counts(self) -> dict[str, int]:
+        return {t: self._count(t) for t in EXPORTABLE}
+
+    # -- export -------------------------------------------------------------------------------------
+
+    def export_csv(self, table: str, path: Path) -> int:
+        _check_table(table)
+        self.con.execute(f"COPY (SELECT * FROM {table} ORDER BY ALL) TO '{_sql_path(path)}' (HEADER, DELIMITER ',')")
+        return self._count(table)
+
+    def export_parquet(self, table: str, folder: Path, *, block_span: int = 1_000_000) -> int:
+        """Hive-partitioned Parquet: ``folder/<table>/chain_part=eip155-1/block_range=<start>/*.parquet``."""
+        _check_table(table)
+        number = "number" if table == "blocks" else "block_number"
+        if table in ("tokens", "coverage"):
+            part, extra = "PARTITION_BY (chain_part)", ""
+        else:
+            part = "PARTITION_BY (chain_part, block_range)"
+            extra = f", ({number} // {int(block_span)}) * {int(block_span)} AS block_range"
+        target = folder / table
+        self.con.execute(
+            f"COPY (SELECT *, replace(chain, ':', '-') AS chain_part{extra} FROM {table}) "
+            f"TO '{_sql_path(target)}' (FORMAT PARQUET, {part}, OVERWRITE_OR_IGNORE)"
+        )
+        return self._count(table)
+
+
+def _filters(address: str | None, chain: str | None, kind: str | None, asset: str | None, direction: str,
+             from_block: int | None, to_block: int | None, sides: tuple[str, str]) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if address is not None:
+        if direction == "out":
+            clauses.append(f"{sides[0]} = ?")
+            params.append(address)
+        elif direction == "in":
+            clauses.append(f"{sides[1]} = ?")
+            params.append(address)
+        else:
+            clauses.append(f"({sides[0]} = ? OR {sides[1]} = ?)")
+            params += [address, address]
+    for col, value in (("t.chain" if sides[0] == "from_address" else "chain", chain), ("kind", kind), ("asset", asset)):
+        if value is not None:
+            clauses.append(f"{col} = ?")
+            params.append(value)
+    if from_block is not None:
+        clauses.append("block_number >= ?")
+        params.append(from_block)
+    if to_block is not None:
+        clauses.append("block_number <= ?")
+        params.append(to_block)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _check_table(table: str) -> None:
+    if table not in EXPORTABLE:
+        raise StoreError(f"unknown table {table!r}", hint=f"choose one of {', '.join(EXPORTABLE)}")
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def _lock_or_io_error(path: Path, exc: BaseException) -> StoreError:
+    text = str(exc)
+    if "lock" in text.lower():
+        pid = re.search(r"PID (\d+)", text)
+        who = f" (process {pid.group(1)})" if pid else ""
+        return StoreError(f"the store {path} is in use by another trailscan process{who}",
+                          hint="wait for it to finish, or use another --store")
+    return StoreError(f"cannot open the store {path}: {_one_line(exc)}")
