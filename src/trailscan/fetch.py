@@ -16,10 +16,10 @@ from typing import Any, Protocol
 
 from .chains import Chain
 from .errors import InputError, RangeTooLarge, RpcError
-from .model import NATIVE, FetchSummary
+from .model import METHOD_BLOCK_SCAN, NATIVE, FetchSummary
 from .sources.evm import EvmSource
 from .sources.evm_logs import ADDRESS_QUERIES, TOKEN_QUERY, DecodeStats, LogQuery, decode_logs
-from .sources.evm_native import Move
+from .sources.evm_native import RUNG_BY_NAME, Move
 from .sources.rpc import JsonRpcError, raise_for_range
 from .store import Batch, Store, subtract_ranges
 
@@ -36,6 +36,7 @@ class FetchOptions:
     from_block: int | None = None
     to_block: int | None = None
     native: bool = True
+    native_method: str | None = None  # force a rung (see sources.evm_native.RUNGS); default: best supported
     workers: int = 2
     initial_range: int = 2_000
     max_range: int = 100_000
@@ -83,12 +84,19 @@ def fetch(
 ) -> FetchSummary:
     """Fetch history for ``addresses`` (and/or every transfer of ``tokens``) into ``store``."""
     opts = options or FetchOptions()
+    validate_request(addresses, tokens, opts)
+    return _Job(store, source, list(dict.fromkeys(addresses)), list(dict.fromkeys(tokens)), opts, progress).run()
+
+
+def validate_request(addresses: Sequence[str], tokens: Sequence[str], opts: FetchOptions) -> None:
+    """Reject impossible requests before any I/O."""
     if not addresses and not tokens:
         raise InputError("nothing to fetch", hint="give at least one --address or --token")
+    if opts.native_method is not None and opts.native_method not in RUNG_BY_NAME:
+        raise InputError(f"unknown native method {opts.native_method!r}", hint=f"use one of {', '.join(RUNG_BY_NAME)}")
     if opts.from_block is not None and opts.to_block is not None and opts.from_block > opts.to_block:
         raise InputError(f"--from-block {opts.from_block} is after --to-block {opts.to_block}",
                          hint="swap them, or omit one")
-    return _Job(store, source, list(dict.fromkeys(addresses)), list(dict.fromkeys(tokens)), opts, progress).run()
 
 
 class _Job:
@@ -180,16 +188,23 @@ class _Job:
         return out
 
     def _native_plan(self, lo: int, hi: int, summary: FetchSummary) -> list[tuple[_Task, list[tuple[int, int]]]]:
+        plan = self._grouped("native", "native", ["native"], self.addresses, lo, hi, None)
+        if not plan:
+            return []  # everything already covered: no need to probe the endpoint
         caps = self.source.probe()
         rung = caps.native_rung
+        if self.opts.native_method is not None:
+            if not caps.methods.get(self.opts.native_method):
+                raise InputError(f"the endpoint does not support {self.opts.native_method}",
+                                 hint="run 'trailscan doctor' to see what it supports")
+            rung = self.opts.native_method
         summary.native_method = rung
         if rung is None:
             summary.missing.append("no native-value method answered: native transfers not collected")
             return []
         self.native_rung = self.source.rung(rung)
-        if rung == "block_scan":
+        if rung == METHOD_BLOCK_SCAN:
             summary.missing.append("no trace API: internal transfers not collected (top-level value only)")
-        plan = self._grouped("native", "native", ["native"], self.addresses, lo, hi, None)
         if self.native_rung.BLOCKWISE:
             span = sum(h - lo_ + 1 for _, gaps in plan for lo_, h in gaps[:1] or [])
             if span > self.opts.max_scan_blocks:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 NATIVE = "native"
 
@@ -20,10 +19,10 @@ def format_amount(raw: int, decimals: int | None) -> str:
     """Exact decimal rendering of a raw integer amount (no float anywhere)."""
     if decimals is None or decimals == 0:
         return str(raw)
-    text = format(Decimal(raw).scaleb(-decimals), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
+    sign = "-" if raw < 0 else ""
+    whole, fraction = divmod(abs(raw), 10**decimals)
+    digits = str(fraction).rjust(decimals, "0").rstrip("0")
+    return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}"
 
 
 @dataclass(frozen=True, slots=True)

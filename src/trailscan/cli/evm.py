@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..chains import Chain, get_chain
 from ..errors import InputError
-from ..fetch import FetchOptions, fetch
+from ..fetch import FetchOptions, fetch, validate_request
 from ..model import Transfer
 from ..output import Format, render
 from ..sources.evm import EvmSource
@@ -118,6 +118,12 @@ def fetch_command(
     workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="Requests in flight at once.")] = 2,
     timeout: TimeoutOpt = 30.0,
     native: Annotated[bool, typer.Option("--native/--no-native", help="Also collect native-coin value.")] = True,
+    native_method: Annotated[str | None, typer.Option(
+        "--native-method", help="Force how native value is found: ots_searchTransactions, trace_filter, trace_block, "
+        "debug_traceBlockByNumber or block_scan (default: the best the endpoint supports).", show_default=False,
+    )] = None,
+    batch_rows: Annotated[int, typer.Option(
+        "--batch-rows", min=1, help="Records per commit: each commit is a resume point.")] = 50_000,
     max_scan_blocks: Annotated[int, typer.Option(
         "--max-scan-blocks", min=1, help="Upper bound of blocks read one by one when no per-address method exists.",
     )] = 10_000,
@@ -129,11 +135,8 @@ def fetch_command(
     addresses = [the_chain.address(a) for a in address or []]
     tokens_ = [the_chain.address(t) for t in token or []]
     options = FetchOptions(from_block=from_block, to_block=to_block, native=native, workers=workers,
-                           max_scan_blocks=max_scan_blocks)
-    if not addresses and not tokens_:
-        raise InputError("nothing to fetch", hint="give at least one --address or --token")
-    if from_block is not None and to_block is not None and from_block > to_block:
-        raise InputError(f"--from-block {from_block} is after --to-block {to_block}", hint="swap them, or omit one")
+                           max_scan_blocks=max_scan_blocks, native_method=native_method, flush_rows=batch_rows)
+    validate_request(addresses, tokens_, options)  # before the store is opened or the network touched
     with _client(rpc, rps, timeout) as client, Store(store_path(store)) as db:
         source = EvmSource(client, the_chain)
         console = Console(file=sys.stderr)

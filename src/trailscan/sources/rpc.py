@@ -12,7 +12,8 @@ import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -66,9 +67,10 @@ class JsonRpcError(Exception):
 
 @dataclass
 class RpcStats:
-    requests: int = 0
-    calls: int = 0
+    requests: int = 0  # HTTP requests, retries included
+    calls: int = 0  # JSON-RPC calls sent, retries included
     retries: int = 0
+    methods: Counter[str] = field(default_factory=Counter)  # calls sent per method
 
 
 class _Budget:
@@ -210,7 +212,8 @@ class RpcClient:
         for endpoint_try in range(len(self.urls)):
             url_index = (self._active + endpoint_try) % len(self.urls)
             try:
-                answers = self._post_with_retries(self.urls[url_index], body, first, len(calls))
+                answers = self._post_with_retries(self.urls[url_index], body, first, len(calls),
+                                                  [m for m, _ in calls])
             except RpcError as exc:
                 last_error = exc
                 continue
@@ -220,7 +223,7 @@ class RpcClient:
         assert last_error is not None
         raise last_error
 
-    def _post_with_retries(self, url: str, body: bytes, first_id: int, n: int) -> list[Any]:
+    def _post_with_retries(self, url: str, body: bytes, first_id: int, n: int, methods: list[str]) -> list[Any]:
         shown = redact_url(url)
         attempt = 0
         while True:
@@ -231,6 +234,7 @@ class RpcClient:
                 with self._lock:
                     self.stats.requests += 1
                     self.stats.calls += n
+                    self.stats.methods.update(methods)
                 response = self._http.post(url, content=body)
             except httpx.TimeoutException:
                 problem = RpcUnreachable("the RPC endpoint timed out", endpoint=shown,
