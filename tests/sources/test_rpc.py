@@ -100,7 +100,7 @@ def test_call_passes_through(client: RpcClient, proxy: FaultProxy, anvil: Anvil)
 
 def test_batch_answers_in_call_order_in_one_request(client: RpcClient, proxy: FaultProxy,
                                                     anvil: Anvil) -> None:
-    calls = [("eth_getBlockByNumber", ["0x0", False]), ("eth_chainId", []),
+    calls: list[tuple[str, list[Any]]] = [("eth_getBlockByNumber", ["0x0", False]), ("eth_chainId", []),
              ("eth_getBalance", [DEV_ACCOUNTS[2], "latest"]), ("eth_blockNumber", [])]
     block, chain_id, balance, head = client.batch(calls)
     assert block["hash"] == anvil.rpc("eth_getBlockByNumber", "0x0", False)["hash"]
@@ -188,6 +188,14 @@ def test_backoff_grows_between_retries(make_client: ClientFactory, proxy: FaultP
     first, _, third = gaps(proxy)
     assert first >= 0.05 and third >= 0.2  # 50-100% of 0.1 s, then of 0.4 s
     assert third > first
+
+
+def test_a_batch_rejected_as_a_whole_is_retried(client: RpcClient, proxy: FaultProxy, anvil: Anvil) -> None:
+    rejected = b'{"jsonrpc":"2.0","id":null,"error":{"code":-32005,"message":"rate limit exceeded"}}'
+    proxy.add(http_status(200, body=rejected, content_type="application/json"))
+    assert client.batch([("eth_chainId", []), ("net_version", [])]) == [hex(anvil.chain_id),
+                                                                       str(anvil.chain_id)]
+    assert (len(proxy.seen), client.stats.retries) == (2, 1)
 
 
 def test_garbage_forever_is_a_one_line_protocol_error_without_the_key(

@@ -9,9 +9,12 @@ added, replace the upstream's answer:
 * call-level actions act on each matching call of a (batch) request, the other calls still go upstream:
   :func:`rpc_error`, :func:`result`, :func:`rewrite`, :func:`too_many_results`, :func:`max_block_range`.
 
-A rule matches a method (or any method); it acts from its ``nth`` match on (1-based, counted from when it
-was added) and at most ``times`` times (:data:`ALWAYS`: no limit). Nothing is random, so a sequential
-client sees the same faults on every run. Every request is recorded in :attr:`FaultProxy.seen`.
+A rule matches a method (or any method: ``method=None``). Every rule counts its matches (requests for
+request-level rules, calls for call-level ones) from when it was added, whatever the other rules do; it
+acts from its ``nth`` match on and at most ``times`` times (:data:`ALWAYS`: no limit). When several rules
+are due, the earliest added acts. Nothing is random, so a sequential client sees the same faults on every
+run. Every request is recorded on arrival in :attr:`FaultProxy.seen` (:class:`Seen`: arrival time,
+path, methods, params, which rules fired).
 
     with FaultProxy(anvil.url) as proxy:
         proxy.add(http_status(429, retry_after=1))
@@ -241,15 +244,21 @@ class Rule:
     def exhausted(self) -> bool:
         return self.times is not None and self.fired >= self.times
 
-    def _claim(self, methods: Sequence[str]) -> bool:
-        """Count a match (if any) and reserve one firing if the rule is due. Call under the proxy lock."""
+    def _due(self, methods: Sequence[str]) -> bool:
+        """Count a match (if any); whether the rule would act on it. Call under the proxy lock."""
         if self.method is not None and self.method not in methods:
             return False
         self.matched += 1
-        if self.matched < self.nth or self.exhausted:
-            return False
-        self.fired += 1
-        return True
+        return self.matched >= self.nth and not self.exhausted
+
+
+def _first_due(rules: Sequence[Rule], methods: Sequence[str]) -> Rule | None:
+    """Let every rule count the match; the first due one reserves a firing and is returned."""
+    due = [rule for rule in rules if rule._due(methods)]
+    if not due:
+        return None
+    due[0].fired += 1
+    return due[0]
 
 
 class Match(TypedDict, total=False):
@@ -345,7 +354,8 @@ class Upstream:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._http = httpx.Client(timeout=30.0, headers={"content-type": "application/json"})
+        # verify=False: plain HTTP on loopback only, and it spares loading a CA bundle per proxy
+        self._http = httpx.Client(timeout=30.0, verify=False, headers={"content-type": "application/json"})
 
     def post(self, body: bytes) -> Reply:
         response = self._http.post(self.url, content=body)
@@ -465,6 +475,10 @@ class FaultProxy:
         """How many calls of ``method`` (any for ``None``) were received, batch members included."""
         return sum(1 for s in self.seen for m in s.methods if method is None or m == method)
 
+    def params(self, method: str) -> list[Any]:
+        """The params of every ``method`` call received, in order (e.g. the eth_getLogs filters)."""
+        return [p for s in self.seen for m, p in zip(s.methods, s.params, strict=True) if m == method]
+
     def forget(self) -> None:
         """Drop the records (rules keep their counters)."""
         with self._lock:
@@ -484,7 +498,7 @@ class FaultProxy:
         if request_rule:
             fired.append(request_rule.name)
         try:
-            reply = request_rule.action.act(self) if isinstance(request_rule, Rule) else None
+            reply = self._act_on_request(request_rule)
             if reply is not None or self.closing.is_set():
                 self._refund(call_rules)
             else:
@@ -499,9 +513,15 @@ class FaultProxy:
         """Pick the request-level rule and, per call, the call-level rule that act on a request.
 
         Called under the lock."""
-        request_rule = next((r for r in self._rules if not r.per_call and r._claim(methods)), None)
-        call_rules = [next((r for r in self._rules if r.per_call and r._claim([m])), None) for m in methods]
-        return request_rule, call_rules
+        request_rule = _first_due([r for r in self._rules if not r.per_call], methods)
+        per_call = [r for r in self._rules if r.per_call]
+        return request_rule, [_first_due(per_call, [method]) for method in methods]
+
+    def _act_on_request(self, rule: Rule | None) -> Reply | None:
+        if rule is None:
+            return None
+        assert isinstance(rule.action, RequestAction)
+        return rule.action.act(self)
 
     def _answer(self, body: bytes, items: list[Item], batch: bool, rules: list[Rule | None],
                 fired: list[str]) -> Reply:
