@@ -39,8 +39,8 @@ def register(app: typer.Typer) -> None:
 
 
 @contextmanager
-def _client(rpc: list[str] | None, rps: float | None, timeout: float) -> Iterator[RpcClient]:
-    client = RpcClient(rpc_urls(rpc), rps=rps, timeout=timeout)
+def _client(rpc: list[str] | None, rps: float | None, timeout: float, retries: int = 6) -> Iterator[RpcClient]:
+    client = RpcClient(rpc_urls(rpc), rps=rps, timeout=timeout, max_retries=retries)
     try:
         yield client
     finally:
@@ -122,6 +122,9 @@ def fetch_command(
         "--native-method", help="Force how native value is found: ots_searchTransactions, trace_filter, trace_block, "
         "debug_traceBlockByNumber or block_scan (default: the best the endpoint supports).", show_default=False,
     )] = None,
+    max_range: Annotated[int, typer.Option(
+        "--max-range", min=1, help="Largest block range of one history query (ranges adapt below it).")] = 100_000,
+    retries: Annotated[int, typer.Option("--retries", min=0, max=20, help="Retries of a failing request.")] = 6,
     batch_rows: Annotated[int, typer.Option(
         "--batch-rows", min=1, help="Records per commit: each commit is a resume point.")] = 50_000,
     max_scan_blocks: Annotated[int, typer.Option(
@@ -135,15 +138,21 @@ def fetch_command(
     addresses = [the_chain.address(a) for a in address or []]
     tokens_ = [the_chain.address(t) for t in token or []]
     options = FetchOptions(from_block=from_block, to_block=to_block, native=native, workers=workers,
-                           max_scan_blocks=max_scan_blocks, native_method=native_method, flush_rows=batch_rows)
+                           max_scan_blocks=max_scan_blocks, native_method=native_method, flush_rows=batch_rows,
+                           max_range=max_range, initial_range=min(2_000, max_range), native_range=min(5_000, max_range))
     validate_request(addresses, tokens_, options)  # before the store is opened or the network touched
-    with _client(rpc, rps, timeout) as client, Store(store_path(store)) as db:
+    with _client(rpc, rps, timeout, retries) as client:
         source = EvmSource(client, the_chain)
+        source.check_chain()  # before the store is opened: a wrong endpoint never touches it
+        db = Store(store_path(store))
         console = Console(file=sys.stderr)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("blocks"),
                    TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-            summary = fetch(db, source, addresses, tokens_, options, _Bar(bar))
+        try:
+            with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+                summary = fetch(db, source, addresses, tokens_, options, _Bar(bar))
+        finally:
+            db.close()
     result: dict[str, Any] = {
         "chain": the_chain.name, "chain_key": summary.chain, "from_block": summary.from_block,
         "to_block": summary.to_block, "blocks": summary.blocks_covered,

@@ -149,6 +149,13 @@ class Problem:
     def where(self) -> str:
         return f"{self.path}:{self.line}" if self.line is not None else self.path
 
+    @classmethod
+    def from_error(cls, exc: LabelError) -> Problem:
+        """The problem a LabelError describes (its message without the 'path:line: ' prefix)."""
+        prefix = f"{exc.path}:{exc.line}: " if exc.line is not None else f"{exc.path}: "
+        message = exc.message[len(prefix) :] if exc.path and exc.message.startswith(prefix) else exc.message
+        return cls(exc.path, exc.line, message, exc.hint)
+
     def error(self) -> LabelError:
         return LabelError(self.message, path=self.path, line=self.line, hint=self.hint)
 

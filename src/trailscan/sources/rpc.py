@@ -11,8 +11,8 @@ import random
 import re
 import threading
 import time
-from collections.abc import Sequence
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,9 @@ from ..redact import redact_url
 Call = tuple[str, Sequence[Any]]
 
 RETRY_HTTP = {408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 524}
+# Failures that are rarely transient (connection refused, an answer that is not JSON-RPC at all):
+# retried this many times at most, so that a wrong URL fails in about a second.
+PERMANENT_RETRIES = 2
 _RANGE_MSG = re.compile(
     r"more than \d+ results|block range|range is too (large|wide)|exceed(s|ed)? (the )?max(imum)? block range"
     r"|response size|too many (results|logs)|limit exceeded|query timeout|returned more than|log response size"
@@ -226,6 +229,7 @@ class RpcClient:
     def _post_with_retries(self, url: str, body: bytes, first_id: int, n: int, methods: list[str]) -> list[Any]:
         shown = redact_url(url)
         attempt = 0
+        limit = self.max_retries
         while True:
             self._budget.take(n)
             problem: RpcError
@@ -239,6 +243,11 @@ class RpcClient:
             except httpx.TimeoutException:
                 problem = RpcUnreachable("the RPC endpoint timed out", endpoint=shown,
                                          hint="check the node, or raise --timeout")
+            except httpx.ConnectError:
+                # refused / no route: usually a wrong URL or a stopped node, so retry only briefly
+                problem = RpcUnreachable("cannot connect to the RPC endpoint", endpoint=shown,
+                                         hint="check the URL and that the node is running")
+                limit = min(limit, PERMANENT_RETRIES)
             except httpx.TransportError as exc:
                 problem = RpcUnreachable(
                     f"cannot reach the RPC endpoint ({type(exc).__name__})", endpoint=shown,
@@ -258,7 +267,8 @@ class RpcClient:
                     except RpcProtocolError as exc:
                         problem = RpcProtocolError(exc.message, endpoint=shown,
                                                    hint="is this URL a JSON-RPC endpoint?")
-            if attempt >= self.max_retries:
+                        limit = min(limit, PERMANENT_RETRIES)
+            if attempt >= limit:
                 raise problem
             self._count_retry()
             self._sleep_backoff(attempt, retry_after)
@@ -282,7 +292,7 @@ def _parse_batch(content: bytes, first_id: int, n: int) -> list[Any]:
     try:
         payload = orjson.loads(content)
     except orjson.JSONDecodeError:
-        preview = content[:40].decode("utf-8", "replace").replace("\n", " ")
+        preview = content[:60].decode("utf-8", "replace").replace("\n", " ")
         raise RpcProtocolError(f"the RPC endpoint answered non-JSON ({preview!r}...)") from None
     if isinstance(payload, dict):
         if "error" in payload and payload.get("id") is None:

@@ -1,0 +1,167 @@
+"""The command line: exact one-line errors for bad input, no traceback, and an untouched store."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from trailscan.cli import main
+from trailscan.devnet import Anvil, free_port
+
+from .world import ALICE, World
+
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture()
+def filled_store(tmp_path: Path, world_node: tuple[Anvil, World], capsys: pytest.CaptureFixture[str]) -> Path:
+    node, world = world_node
+    path = tmp_path / "filled.duckdb"
+    code, _, err = run(capsys, "fetch", "--rpc", node.url, "--chain", "31337", "-a", ALICE, "--to-block",
+                       str(world.head), "--store", str(path))
+    assert code == 0, err
+    return path
+
+
+class _Html(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        body = b"<html><body>502 Bad Gateway</body></html>"
+        self.send_response(200)
+        self.send_header("content-type", "text/html")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def html_endpoint() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Html)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v3/{KEY}"
+    server.shutdown()
+    server.server_close()
+
+
+BAD_INPUT = [
+    (["--address", "0x1234"], 1,
+     "Error: invalid address '0x1234': not a 20-byte hex address; an EVM address is 0x followed by 40 hex digits"),
+    (["--address", "0x70997970c51812dc3A010C7d01b50e0d17dc79C8"], 1,
+     "Error: invalid address '0x70997970c51812dc3A010C7d01b50e0d17dc79C8': EIP-55 checksum mismatch (a character "
+     "was probably mistyped); check the address at its source, or pass it all lower-case to skip the checksum"),
+    (["--address", ALICE, "--chain", "narnia"], 1,
+     "Error: unknown chain 'narnia'; use one of ethereum, optimism, bsc, polygon, base, arbitrum, avalanche, solana, "
+     "tron, akash, or a numeric EVM chain id"),
+    (["--address", ALICE, "--from-block", "9", "--to-block", "3"], 1,
+     "Error: --from-block 9 is after --to-block 3; swap them, or omit one"),
+    ([], 1, "Error: nothing to fetch; give at least one --address or --token"),
+    (["--address", ALICE, "--chain", "solana"], 1, "Error: fetching solana is not supported yet; EVM chains only for now"),
+    (["--address", ALICE, "--format", "xml"], 2,
+     "Error: Invalid value for '--format' / '-f': Value error, 'xml' is not one of 'table', 'json', 'csv'; "
+     "see 'trailscan fetch --help'"),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "message"), BAD_INPUT)
+def test_bad_input_is_one_line_and_leaves_the_store(args: list[str], code: int, message: str, filled_store: Path,
+                                                    world_node: tuple[Anvil, World],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    node, _ = world_node
+    before = _digest(filled_store)
+    chain = [] if "--chain" in args else ["--chain", "31337"]
+    got, out, err = run(capsys, "fetch", "--rpc", node.url, *chain, *args, "--store", str(filled_store))
+    assert (got, err.strip()) == (code, message)
+    assert "Traceback" not in out + err and out == ""
+    assert _digest(filled_store) == before
+
+
+def test_wrong_chain_id(filled_store: Path, world_node: tuple[Anvil, World],
+                        capsys: pytest.CaptureFixture[str]) -> None:
+    node, _ = world_node
+    before = _digest(filled_store)
+    code, _, err = run(capsys, "fetch", "--rpc", node.url, "--chain", "ethereum", "-a", ALICE,
+                       "--store", str(filled_store))
+    assert code == 1
+    assert err.strip() == (f"Error: the RPC endpoint serves chain id 31337, not ethereum (1) ({node.url}); "
+                           "pass --chain 31337 or another --rpc")
+    assert _digest(filled_store) == before
+
+
+def test_unreachable_rpc_with_key_is_redacted(filled_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = _digest(filled_store)
+    url = f"http://127.0.0.1:{free_port()}/v3/{KEY}"
+    code, out, err = run(capsys, "fetch", "--rpc", url, "--chain", "31337", "-a", ALICE, "--store", str(filled_store))
+    assert code == 1
+    assert err.startswith("Error: cannot connect to the RPC endpoint (http://127.0.0.1:")
+    assert err.strip().endswith("/v3/***); check the URL and that the node is running")
+    assert KEY not in out + err and err.count("\n") == 1
+    assert _digest(filled_store) == before
+
+
+def test_non_json_rpc(filled_store: Path, html_endpoint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    before = _digest(filled_store)
+    code, _, err = run(capsys, "fetch", "--rpc", html_endpoint, "--chain", "31337", "-a", ALICE,
+                       "--store", str(filled_store))
+    assert code == 1
+    assert err.startswith("Error: the RPC endpoint answered non-JSON ('<html><body>502 Bad Gateway</body></html>'...)")
+    assert err.strip().endswith("/v3/***); is this URL a JSON-RPC endpoint?")
+    assert KEY not in err
+    assert _digest(filled_store) == before
+
+
+def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(Exception, match="invalid address"):
+        main(["--debug", "fetch", "--rpc", "http://127.0.0.1:9", "-a", "0x12"])
+
+
+def test_rpc_from_environment(filled_store: Path, world_node: tuple[Anvil, World], capsys: pytest.CaptureFixture[str],
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    node, world = world_node
+    monkeypatch.setenv("ETH_RPC_URL", node.url)
+    monkeypatch.setenv("TRAILSCAN_STORE", str(filled_store))
+    code, out, _ = run(capsys, "fetch", "--chain", "31337", "-a", ALICE, "--to-block", str(world.head),
+                       "--format", "json")
+    assert code == 0
+    body = json.loads(out)
+    assert body["success"] is True and body["results"][0]["new_records"] == 0
+
+
+def test_transfers_formats_agree(filled_store: Path, world_node: tuple[Anvil, World],
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    _, world = world_node
+    code, out, _ = run(capsys, "transfers", ALICE, "--store", str(filled_store), "--format", "json")
+    assert code == 0
+    rows = json.loads(out)["results"]
+    assert len(rows) == len(world.transfers)
+    assert {r["amount_raw"] for r in rows} >= {str(2**255 + 12345), str(2**200 + 1)}
+    code, out, _ = run(capsys, "transfers", ALICE, "--store", str(filled_store), "--format", "csv")
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("chain,block,time,tx_hash,locator,kind,from,to,asset,symbol,token_id,amount_raw")
+    assert len(lines) == len(world.transfers) + 1
+    code, out, _ = run(capsys, "transfers", ALICE, "--store", str(filled_store), "--kind", "erc721")
+    assert code == 0 and "#1461501637330902918203684832716283019655932542983" in out
+
+
+def test_missing_store_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "transfers", ALICE, "--store", str(tmp_path / "none.duckdb"))
+    assert code == 1
+    assert err.strip() == f"Error: no store at {tmp_path / 'none.duckdb'}; run 'trailscan fetch' first, or pass --store PATH"
