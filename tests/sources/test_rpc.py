@@ -355,7 +355,12 @@ def test_non_range_errors_are_reraised(client: RpcClient, proxy: FaultProxy, cod
     assert again.value is caught.value
 
 
-@pytest.mark.xfail(strict=True, reason="rpc.py _RANGE_MSG: 'limit exceeded' matches 'rate limit exceeded'")
 @pytest.mark.parametrize("code", [-32000, -32602])
 def test_rate_limit_message_wins_over_a_shared_code(code: int) -> None:
     assert JsonRpcError(code, "rate limit exceeded").kind == "rate"
+
+
+def test_header_not_found_is_a_server_error_not_unsupported() -> None:
+    # geth's answer for a block beyond a lagging node's head: transient, not a missing method
+    assert JsonRpcError(-32000, "header not found").kind == "server"
+    assert JsonRpcError(-32000, "the method trace_filter does not exist/is not available").kind == "unsupported"

@@ -30,13 +30,13 @@ RETRY_HTTP = {408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 524}
 PERMANENT_RETRIES = 2
 _RANGE_MSG = re.compile(
     r"more than \d+ results|block range|range is too (large|wide)|exceed(s|ed)? (the )?max(imum)? block range"
-    r"|response size|too many (results|logs)|limit exceeded|query timeout|returned more than|log response size"
-    r"|max results|range too large|try with this block range",
+    r"|response size|too many (results|logs)|(?<!rate )limit exceeded|query timeout|returned more than"
+    r"|log response size|max results|range too large|try with this block range",
     re.I,
 )
 _RATE_MSG = re.compile(r"rate limit|too many requests|request rate|exceeded .*(daily|rate|capacity|credits)", re.I)
 _NOT_SUPPORTED_MSG = re.compile(
-    r"not (supported|available|found|implemented)|unsupported|does not exist|unknown method", re.I
+    r"not (supported|available|implemented)|(?<!header )not found|unsupported|does not exist|unknown method", re.I
 )
 
 
