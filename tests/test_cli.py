@@ -74,7 +74,8 @@ BAD_INPUT = [
     (["--address", ALICE, "--from-block", "9", "--to-block", "3"], 1,
      "Error: --from-block 9 is after --to-block 3; swap them, or omit one"),
     ([], 1, "Error: nothing to fetch; give at least one --address or --token"),
-    (["--address", ALICE, "--chain", "solana"], 1, "Error: fetching solana is not supported yet; EVM chains only for now"),
+    (["--address", ALICE, "--chain", "solana"], 1,
+     "Error: fetching solana is not supported yet; EVM chains only for now"),
     (["--address", ALICE, "--format", "xml"], 2,
      "Error: Invalid value for '--format' / '-f': Value error, 'xml' is not one of 'table', 'json', 'csv'; "
      "see 'trailscan fetch --help'"),
@@ -164,4 +165,5 @@ def test_transfers_formats_agree(filled_store: Path, world_node: tuple[Anvil, Wo
 def test_missing_store_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "transfers", ALICE, "--store", str(tmp_path / "none.duckdb"))
     assert code == 1
-    assert err.strip() == f"Error: no store at {tmp_path / 'none.duckdb'}; run 'trailscan fetch' first, or pass --store PATH"
+    missing = tmp_path / "none.duckdb"
+    assert err.strip() == f"Error: no store at {missing}; run 'trailscan fetch' first, or pass --store PATH"

@@ -368,6 +368,7 @@ class Store:
             part = "PARTITION_BY (chain_part, block_range)"
             extra = f", ({number} // {int(block_span)}) * {int(block_span)} AS block_range"
         target = folder / table
+        target.parent.mkdir(parents=True, exist_ok=True)
         self.con.execute(
             f"COPY (SELECT *, replace(chain, ':', '-') AS chain_part{extra} FROM {table}) "
             f"TO '{_sql_path(target)}' (FORMAT PARQUET, {part}, OVERWRITE_OR_IGNORE)"
