@@ -156,7 +156,7 @@ def test_transfers_formats_agree(filled_store: Path, world_node: tuple[Anvil, Wo
     assert {r["amount_raw"] for r in rows} >= {str(2**255 + 12345), str(2**200 + 1)}
     code, out, _ = run(capsys, "transfers", ALICE, "--store", str(filled_store), "--format", "csv")
     lines = out.strip().splitlines()
-    assert lines[0].startswith("chain,block,time,tx_hash,locator,kind,from,to,asset,symbol,token_id,amount_raw")
+    assert lines[0].startswith("chain,block,time_utc,tx_hash,locator,kind,from,to,asset,symbol,token_id,amount_raw")
     assert len(lines) == len(world.transfers) + 1
     code, out, _ = run(capsys, "transfers", ALICE, "--store", str(filled_store), "--kind", "erc721")
     assert code == 0 and "#1461501637330902918203684832716283019655932542983" in out

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..chains import Chain, get_chain
 from ..errors import InputError
 from ..fetch import FetchOptions, fetch, validate_request
-from ..model import Transfer
+from ..model import Transfer, format_amount
 from ..output import Format, render
 from ..sources.evm import EvmSource
 from ..sources.rpc import RpcClient
@@ -166,7 +166,8 @@ def fetch_command(
         rows = [{"": k, "value": v} for k, v in (
             ("chain", f"{the_chain.name} ({summary.chain})"), ("blocks", f"{summary.from_block}-{summary.to_block}"
                                                                           f" ({summary.blocks_covered})"),
-            ("new records", records), ("native value via", summary.native_method or "not collected"),
+            ("new records", records), ("native value via", summary.native_method or (
+                "nothing new to fetch" if native and addresses and not summary.missing else "not collected")),
             ("requests", f"{summary.requests} ({summary.retries} retries)"), ("elapsed", f"{summary.elapsed} s"),
             ("reorged blocks", ", ".join(map(str, summary.reorged_blocks)) or "none"),
             ("missing coverage", "; ".join(summary.missing) or "none"), ("store", str(db.path)))]
@@ -176,14 +177,26 @@ def fetch_command(
 
 
 def _when(ts: int | None) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S") if ts is not None else ""
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if ts is not None else ""
+
+
+def _native_symbol(chain_key: str) -> str:
+    try:
+        return get_chain(chain_key).native_symbol
+    except InputError:
+        return "native"
+
+
+def _short(tx_hash: str) -> str:
+    """Table-only abbreviation; json and csv always carry the full hash."""
+    return f"{tx_hash[:10]}…{tx_hash[-6:]}"
 
 
 def _transfer_row(t: Transfer) -> dict[str, Any]:
     return {
-        "chain": t.chain, "block": t.block_number, "time": _when(t.block_time), "tx_hash": t.tx_hash,
+        "chain": t.chain, "block": t.block_number, "time_utc": _when(t.block_time), "tx_hash": t.tx_hash,
         "locator": t.locator, "kind": t.kind, "from": t.from_address, "to": t.to_address, "asset": t.asset,
-        "symbol": t.symbol or ("native" if t.kind == "native" else None),
+        "symbol": t.symbol or (_native_symbol(t.chain) if t.kind == "native" else None),
         "token_id": str(t.token_id) if t.token_id is not None else None, "amount_raw": str(t.amount),
         "decimals": t.decimals, "amount": t.display_amount, "method": t.method, "block_hash": t.block_hash,
     }
@@ -223,9 +236,9 @@ def transfers(
             row["counterparty"] = t.to_address if row["dir"] == "out" else t.from_address
             row["what"] = f"{row['amount']} {row['symbol'] or t.asset}" + (
                 f" #{t.token_id}" if t.token_id is not None else "")
-            row["tx"] = f"{t.tx_hash[:10]}…{t.tx_hash[-6:]}"  # table only: json/csv carry the full hash
+            row["tx"] = _short(t.tx_hash)
         render(rows, fmt, command="transfers", title=f"transfers of {who}",
-               columns=["block", "time", "dir", "counterparty", "what", "kind", "tx", "locator", "method"])
+               columns=["block", "time_utc", "dir", "counterparty", "what", "kind", "tx", "locator", "method"])
     else:
         render(rows, fmt, command="transfers")
 
@@ -240,10 +253,21 @@ def approvals(
     who = get_chain(1).address(address)
     with Store(store_path(store), read_only=True) as db:
         found = db.approvals(who, limit=limit)
-    rows = [{"chain": a.chain, "block": a.block_number, "time": _when(a.block_time), "tx_hash": a.tx_hash,
-             "log_index": a.log_index, "kind": a.kind, "owner": a.owner, "spender": a.spender, "asset": a.asset,
-             "amount_raw": str(a.amount), "method": a.method} for a in found]
-    render(rows, fmt, command="approvals", title=f"approvals of {who}")
+        known = {(k, t.address): t for k in {a.chain for a in found} for t in db.tokens(k).values()}
+    rows = []
+    for a in found:
+        token = known.get((a.chain, a.asset))
+        amount = format_amount(a.amount, token.decimals if token else None) if a.kind == "erc20" else str(a.amount)
+        rows.append({"chain": a.chain, "block": a.block_number, "time_utc": _when(a.block_time),
+                     "tx_hash": a.tx_hash, "log_index": a.log_index, "kind": a.kind, "owner": a.owner,
+                     "spender": a.spender, "asset": a.asset, "symbol": token.symbol if token else None,
+                     "amount_raw": str(a.amount), "amount": amount, "method": a.method, "tx": _short(a.tx_hash)})
+    columns = None if fmt is not Format.table else ["block", "time_utc", "kind", "owner", "spender", "symbol",
+                                                     "amount", "tx", "log_index"]
+    if fmt is not Format.table:
+        for row in rows:
+            del row["tx"]
+    render(rows, fmt, command="approvals", title=f"approvals of {who}", columns=columns)
 
 
 def tokens(
