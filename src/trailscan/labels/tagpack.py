@@ -28,6 +28,8 @@ TAG_FIELDS = frozenset(
 PER_TAG_ONLY = frozenset({"address", "asset", "tx_hash"})
 MAX_LENGTH = {"label": 500, "source": 2000, "context": 20000}
 DEFAULT_MAX_LENGTH = 500
+_SIMPLE_KEYS = frozenset({"address", "label", "context", "actor"})
+_LIMITS = {**MAX_LENGTH, "concepts": -1}  # concepts is a list, never a text
 
 # Network codes used by GraphSense packs that are not trailscan chain names or aliases.
 NETWORK_ALIASES = {"akt": "akash", "akash": "akash"}
@@ -97,6 +99,7 @@ class _PackBuilder:
         self.layer = layer
         self._chains: dict[str, Chain | str] = {}
         self._confidence: dict[str, int | str] = {}
+        self.header_doc: YMap | None = None
 
     def problem(self, line: int | None, message: str, hint: str | None = None) -> None:
         self.result.problems.append(Problem(self.path, line, message, hint))
@@ -104,72 +107,150 @@ class _PackBuilder:
     def build(self, doc: YMap) -> None:
         header = {k: v for k, v in doc.values.items() if k != "tags"}
         self.result.header = header
+        self.header_doc = doc
         for key in header:
             if key not in TAG_FIELDS and key not in HEADER_ONLY:
                 self.problem(doc.line_of(key), f"unknown header field {key[:60]!r}", _field_hint())
             elif key in PER_TAG_ONLY:
                 self.problem(doc.line_of(key), f"{key!r} belongs on each tag, not in the header")
         inherited = {k: v for k, v in header.items() if k in TAG_FIELDS and k not in PER_TAG_ONLY}
+        base = self.texts(inherited, doc.line_of)
         tags = doc.values.get("tags")
         if not isinstance(tags, list):
             self.problem(doc.line_of("tags") if "tags" in doc.values else 1, "missing 'tags:' list")
             return
+        if base is None:
+            return  # the header is wrong: every tag would repeat the same problem
+        concepts = inherited.get("concepts")
         append = self.result.tags.append
+        shortcut = self.shortcut(base, concepts)
         for item in tags:
             if not isinstance(item, YMap):
                 self.problem(doc.line_of("tags"), "each entry under 'tags:' must be a mapping")
                 continue
-            tag = self.tag(item, inherited)
+            if shortcut is not None:
+                tag = shortcut(item)
+                if tag is not None:
+                    append(tag)
+                    continue
+            tag = self.tag(item, base, concepts)
             if tag is not None:
                 append(tag)
 
-    def tag(self, item: YMap, inherited: dict[str, Value]) -> Tag | None:
+    def shortcut(self, base: dict[str, str], concepts: Value) -> Callable[[YMap], Tag | None] | None:
+        """A fast builder for tags that only set address/label/context/actor under a complete EVM header.
+
+        It returns None for anything unusual, and the general path then checks (and reports) that tag.
+        """
+        network = base.get("network") or base.get("currency")
+        source, confidence_text = base.get("source"), base.get("confidence")
+        category = base.get("category")
+        if not (network and source and confidence_text) or concepts is not None:
+            return None
+        if category is not None and not taxonomy.is_category(category):
+            return None
+        try:
+            chain = resolve_network(network)
+        except ChainError:
+            return None
+        parsed = taxonomy.parse_confidence(confidence_text)
+        if parsed is None or chain.family != "evm":
+            return None
+        key, confidence, path, layer, origin = chain.key, parsed[0], self.path, self.layer, base.get("origin")
+        label0, context0, actor0 = base.get("label"), base.get("context"), base.get("actor")
+        simple, lower_evm = _SIMPLE_KEYS, _LOWER_EVM.fullmatch
+        label_max, context_max = MAX_LENGTH["label"], MAX_LENGTH["context"]
+
+        def build(item: YMap) -> Tag | None:
+            fields = item.values
+            if not fields.keys() <= simple:
+                return None
+            address, label = fields.get("address"), fields.get("label", label0)
+            context, actor = fields.get("context", context0), fields.get("actor", actor0)
+            if (
+                address.__class__ is str and label.__class__ is str and 0 < len(label) <= label_max  # type: ignore[arg-type]
+                and (context is None or (context.__class__ is str and len(context) <= context_max))  # type: ignore[arg-type]
+                and (actor is None or (actor.__class__ is str and 0 < len(actor) <= DEFAULT_MAX_LENGTH))  # type: ignore[arg-type]
+                and lower_evm(address)  # type: ignore[arg-type]
+            ):
+                return Tag(key, address, label, source, category, confidence, actor, context, origin,  # type: ignore[arg-type]
+                           KIND_ADDRESS, path, item.line, layer)
+            return None
+
+        return build
+
+    def tag(self, item: YMap, base: dict[str, str], concepts: Value) -> Tag | None:
+        """One tag from its own fields over the header's; the common case runs without extra calls."""
         fields = item.values
         if not fields.keys() <= TAG_FIELDS:
             for key in fields.keys() - TAG_FIELDS:
                 self.problem(item.line_of(key), f"unknown tag field {key[:60]!r}", _field_hint())
             return None
-        merged = {**inherited, **fields}
-        where: Callable[[str], int] = lambda key: item.line_of(key) if key in fields else item.line  # noqa: E731
-        texts = self.texts(merged, where)
-        if texts is None:
+        text = dict(base)
+        for key, value in fields.items():  # inline form of texts(): this loop runs once per tag
+            if value.__class__ is str and len(value) <= _LIMITS.get(key, DEFAULT_MAX_LENGTH):  # type: ignore[arg-type]
+                text[key] = value  # type: ignore[assignment]
+            elif value is None:
+                text.pop(key, None)
+            elif self.texts({key: value}, item.line_of) is None:
+                return None
+        get = text.get
+        label, source, confidence_text = get("label"), get("source"), get("confidence")
+        network = get("network") or get("currency")
+        if not (label and source and confidence_text and network):
+            self.missing(item, text)
             return None
-        missing = [k for k in ("label", "source", "confidence") if not texts.get(k)]
-        if not texts.get("network") and not texts.get("currency"):
-            missing.append("network")
-        if missing:
-            self.problem(item.line, f"tag is missing {', '.join(missing)}", "set it on the tag or in the header")
-            return None
-        network = texts.get("network") or texts["currency"]
-        chain = self.chain(network, where("network" if "network" in merged else "currency"))
-        confidence = self.confidence(texts["confidence"], where("confidence"))
-        category = self.category(texts.get("category"), merged.get("concepts"), where)
+        where = item.line_of if ("network" in fields or "currency" in fields) else self.header_line
+        chain = self._chains.get(network)
+        if chain is None or isinstance(chain, str):
+            chain = self.chain(network, where("network" if "network" in fields else "currency"))
+        confidence = self._confidence.get(confidence_text)
+        if confidence is None or isinstance(confidence, str):
+            confidence = self.confidence(confidence_text, self.line(item, "confidence"))
+        category = get("category")
+        if category is None or category not in taxonomy.CATEGORIES:
+            category = self.category(category, fields.get("concepts", concepts), item)
         if chain is None or confidence is None or category == "":
             return None
-        ident = self.identity(chain, texts, item)
-        if ident is None:
-            return None
-        address, kind = ident
-        return Tag(chain.key, address, texts["label"], texts["source"], category, confidence,
-                   texts.get("actor"), texts.get("context"), texts.get("origin"), kind, self.path, item.line,
-                   self.layer)
+        address = get("address")
+        if address is not None and "asset" not in text and chain.family == "evm" and _LOWER_EVM.fullmatch(address):
+            kind = KIND_ADDRESS
+        else:
+            ident = self.identity(chain, text, item)
+            if ident is None:
+                return None
+            address, kind = ident
+        return Tag(chain.key, address, label, source, category, confidence, get("actor"), get("context"),
+                   get("origin"), kind, self.path, item.line, self.layer)
 
-    def texts(self, merged: dict[str, Value], where: Callable[[str], int]) -> dict[str, str] | None:
+    def header_line(self, key: str) -> int:
+        return self.header_doc.line_of(key) if self.header_doc is not None else 1
+
+    def line(self, item: YMap, key: str) -> int:
+        return item.line_of(key) if key in item.values else item.line
+
+    def missing(self, item: YMap, text: dict[str, str]) -> None:
+        names = [k for k in ("label", "source", "confidence") if not text.get(k)]
+        if not text.get("network") and not text.get("currency"):
+            names.append("network")
+        self.problem(item.line, f"tag is missing {', '.join(names)}", "set it on the tag or in the header")
+
+    def texts(self, fields: dict[str, Value], where: Callable[[str], int]) -> dict[str, str] | None:
         out: dict[str, str] = {}
         ok = True
-        for key, value in merged.items():
-            if key == "concepts" or value is None:
-                continue
-            if not isinstance(value, str):
-                self.problem(where(key), f"{key!r} must be a single value, not a list or mapping")
-                ok = False
-                continue
-            limit = MAX_LENGTH.get(key, DEFAULT_MAX_LENGTH)
-            if len(value) > limit:
+        for key, value in fields.items():
+            if value.__class__ is str:
+                assert isinstance(value, str)
+                if len(value) <= MAX_LENGTH.get(key, DEFAULT_MAX_LENGTH):
+                    out[key] = value
+                    continue
+                limit = MAX_LENGTH.get(key, DEFAULT_MAX_LENGTH)
                 self.problem(where(key), f"{key!r} is {len(value)} characters long; the limit is {limit}")
-                ok = False
+            elif value is None or key == "concepts":
                 continue
-            out[key] = value
+            else:
+                self.problem(where(key), f"{key!r} must be a single value, not a list or mapping")
+            ok = False
         return out if ok else None
 
     def chain(self, text: str, line: int) -> Chain | None:
@@ -199,16 +280,13 @@ class _PackBuilder:
             return None
         return cached
 
-    def category(self, text: str | None, concepts: Value, where: Callable[[str], int]) -> str | None:
+    def category(self, text: str | None, concepts: Value, item: YMap) -> str | None:
         """The tag's category; '' when invalid (a problem is recorded), None when absent."""
+        line = self.line(item, "category")
         if text is None and isinstance(concepts, list):
             names = [c for c in concepts if isinstance(c, str)]
             text = next((c for c in names if taxonomy.is_category(c)), names[0] if names else None)
-            if text is None:
-                return None
-            line = where("concepts")
-        else:
-            line = where("category")
+            line = self.line(item, "concepts")
         if text is None or taxonomy.is_category(text):
             return text
         self.problem(line, f"unknown category {text[:60]!r}", "see 'trailscan labels categories'")

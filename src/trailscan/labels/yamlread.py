@@ -149,62 +149,83 @@ def _mapping(events: Iterator[yaml.Event], line: int, path: str, depth: int) -> 
 
 # Text the fast reader leaves to libyaml: control characters, tabs, CR and YAML 1.1's extra line breaks.
 _UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-_KEY = r"[A-Za-z_][A-Za-z0-9_]*"
-_PLAIN = r"""[^ \n\-?:,\[\]{}#&*!|>'"%@`](?:[^ \n:#]|:(?=[^ \n])|\#|[ ]+(?=[^ \n#]))*"""
-_SINGLE = r"'((?:[^'\n]|'')*)'"
-_DOUBLE = r'"([^"\\\n]*)"'
-_TAIL = r"[ ]*(?:(?<=[ ])\#[^\n]*)?$"
-
-
-def _line_pattern(indent: str) -> re.Pattern[str]:
-    item = rf"^{indent}(?:(- )|  )({_KEY}): (?:{_SINGLE}|{_DOUBLE}|({_PLAIN})){_TAIL}"
-    other = r"^[ ]*(?:\#[^\n]*)?$"
-    return re.compile(f"{item}|{other}", re.MULTILINE)
-
-
-_PATTERNS: dict[str, re.Pattern[str]] = {}
+_LINES: dict[str, re.Pattern[str]] = {}
+_QUOTED = re.compile(r"""(?:'((?:[^']|'')*)'|"([^"\\]*)")(?: +#.*)? *""")
+_PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@` ")
 _FIRST_ITEM = re.compile(r"^([ ]*)- ", re.MULTILINE)
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
+
+
+def _is_plain_text(text: str) -> bool:
+    if text.isascii():
+        return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
+    return _UNUSUAL.search(text) is None
 
 
 def read_list_fast(region: str, first_line: int, path: str) -> list[YMap] | None:
     """Items of a flat ``- key: value`` list starting on ``first_line``; None when the text needs libyaml."""
-    if _UNUSUAL.search(region):
-        return None
     first = _FIRST_ITEM.search(region)
-    if first is None or len(first.group(1)) > 8:
+    if first is None or len(first.group(1)) > 8 or not _is_plain_text(region):
         return None
     indent = first.group(1)
-    pattern = _PATTERNS.setdefault(indent, _line_pattern(indent))
-    found = pattern.findall(region)
+    if indent not in _LINES:
+        item = rf"^{indent}(?:(- )|  )([A-Za-z_][A-Za-z0-9_]*): (.*)$"
+        _LINES[indent] = re.compile(rf"{item}|^ *(?:#.*)?$", re.MULTILINE)
+    found = _LINES[indent].findall(region)
     if len(found) != region.count("\n") + 1:
         return None  # some line is not in the simple form
     return _items(found, first_line, path)
 
 
-def _items(found: list[tuple[str, str, str, str, str]], first_line: int, path: str) -> list[YMap] | None:
+def _scalar(raw: str) -> tuple[bool, Value]:
+    """(understood, value) of a one-line scalar as YAML reads it; not understood means: ask libyaml."""
+    head = raw[:1]
+    if head == "'" or head == '"':
+        quoted = _QUOTED.fullmatch(raw)
+        if quoted is None:
+            return False, None
+        single, double = quoted.groups()
+        return True, single.replace("''", "'") if single is not None else double
+    if " #" in raw:
+        raw = raw[: raw.index(" #")]
+    raw = raw.rstrip(" ")
+    if not raw or head in _PLAIN_START or ": " in raw or raw[-1] == ":":
+        return False, None
+    return True, None if raw in _NULLS else raw
+
+
+def _items(found: list[tuple[str, str, str]], first_line: int, path: str) -> list[YMap] | None:
+    """Group ``(dash, key, raw value)`` line tuples into items (a hot loop: keep the common case inline)."""
     items: list[YMap] = []
-    values: dict[str, Value] | None = None
+    append = items.append
+    values: dict[str, Value] = {}
     previous = -2
-    for offset, (dash, key, single, double, plain) in enumerate(found):
-        if not key:
-            continue
+    special, nulls, scalar = _PLAIN_START, _NULLS, _scalar
+    for offset, (dash, key, raw) in enumerate(found):
         if dash:
             values = {}
-            items.append(YMap(first_line + offset, values))
-        elif values is None or offset != previous + 1:
+            append(YMap(first_line + offset, values))
+        elif not key:
+            continue
+        elif offset != previous + 1 or not items:
             return None  # a key outside an item, or an item broken by a blank or comment line
         previous = offset
-        if key in values:
-            item = items[-1]
-            raise LabelError(
-                f"duplicate key {key!r} (first on line {item.line_of(key)})", path=path, line=first_line + offset
-            )
-        if plain:
-            values[key] = None if plain in _NULLS else plain
-        elif single:
-            values[key] = single.replace("''", "'")
+        if raw[:1] not in special and ": " not in raw and " #" not in raw and raw[-1:] not in (" ", ":", ""):
+            value: Value = None if raw in nulls else raw
+        elif raw[:1] == "'" and raw[-1:] == "'" and len(raw) > 1 and "'" not in raw[1:-1]:
+            value = raw[1:-1]
         else:
-            values[key] = double
+            understood, value = scalar(raw)
+            if not understood:
+                return None
+        if key in values:
+            raise LabelError(
+                f"duplicate key {key!r} (first on line {items[-1].line_of(key)})", path=path,
+                line=first_line + offset,
+            )
+        values[key] = value
     return items
 
 
