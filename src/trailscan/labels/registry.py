@@ -191,10 +191,11 @@ def _candidate_chains(index: dict[str, dict[str, tuple[Tag, ...]]]) -> list[Chai
 
 
 def _address_reason(tag: Tag) -> str:
+    if tag.category == TOKEN_CATEGORY:
+        what = "contract" if tag.kind == "address" else "asset"
+        return f"gpu-token {what}: transfers of it are GPU-compute payments ({tag.label})"
     if tag.kind != "address":
         return f"asset id tagged {tag.category or 'without category'}: {tag.label}"
-    if tag.category == TOKEN_CATEGORY:
-        return f"gpu-token contract: transfers of it are GPU-compute payments ({tag.label})"
     if tag.category == MARKETPLACE_CATEGORY:
         return f"gpu-marketplace contract or program: payments to it are GPU-compute payments ({tag.label})"
     return f"address tagged {tag.category or 'without category'}: {tag.label}"

@@ -43,6 +43,14 @@ def resolve_network(text: str) -> Chain:
     return get_chain(NETWORK_ALIASES.get(key, key))
 
 
+def network_name(chain: Chain) -> str:
+    """How a pack names a chain: its trailscan name, or its CAIP-2 key for an unnamed EVM chain."""
+    try:
+        return chain.name if get_chain(chain.name).key == chain.key else chain.key
+    except ChainError:
+        return chain.key
+
+
 @dataclass
 class PackResult:
     path: str

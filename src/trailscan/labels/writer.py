@@ -13,6 +13,7 @@ import yaml
 
 from ..chains import get_chain
 from .model import KIND_ASSET, Tag
+from .tagpack import network_name
 
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 # Tag fields in the order they are written; the header carries every field all tags share.
@@ -28,7 +29,7 @@ def tag_fields(tag: Tag) -> dict[str, Any]:
         "label": tag.label,
         "category": tag.category,
         "confidence": tag.confidence,
-        "network": get_chain(tag.chain).name,
+        "network": network_name(get_chain(tag.chain)),
         "source": tag.source,
         "actor": tag.actor,
         "context": tag.context,
