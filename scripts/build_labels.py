@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the shipped label packs (labels/) from label-facts.csv, and copy them into the package data.
 
-    python scripts/build_labels.py [--csv ../shared/data/label-facts.csv]
+    python scripts/build_labels.py [--csv labels/label-facts.csv]
 
 Every CSV row becomes one tag with the row's source copied exactly (label = entity, context = note).
 Confidence follows the GraphSense scale by who published the fact: the project itself (ownership), a curated
@@ -177,11 +177,14 @@ def write(name: str, text: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--csv", type=Path, default=ROOT.parent / "shared" / "data" / "label-facts.csv")
+    parser.add_argument("--csv", type=Path, default=OUT / "label-facts.csv",
+                        help="the facts (default: labels/label-facts.csv, a copy of ../shared/data/label-facts.csv)")
     args = parser.parse_args()
     with args.csv.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     OUT.mkdir(exist_ok=True)
+    if args.csv.resolve() != (OUT / "label-facts.csv").resolve():
+        shutil.copyfile(args.csv, OUT / "label-facts.csv")
     header = {"creator": "trailscan (scripts/build_labels.py)", "lastmod": LASTMOD}
     for name, (title, categories) in PACKS.items():
         tags = [tag_of(r) for r in rows if r["category"] in categories]

@@ -267,13 +267,14 @@ class _PackBuilder:
             try:
                 cached = resolve_network(text)
             except ChainError as exc:
-                cached = str(exc)
+                cached = exc.message
             self._chains[text] = cached
         if isinstance(cached, str):
             if self.skip_unknown:
                 self.result.skipped[text] = self.result.skipped.get(text, 0) + 1
             else:
-                self.problem(line, cached)
+                self.problem(line, cached, "use a chain name (ethereum, polygon, tron, ...), a GraphSense code "
+                             "(ETH, TRX, ...) or an EVM chain id")
             return None
         return cached
 
