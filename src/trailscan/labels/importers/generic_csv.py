@@ -25,6 +25,8 @@ class GenericCsv(Importer):
             raise ctx.fail("the column mapping needs address=COLUMN and label=COLUMN"
                            + (f"; unknown fields {', '.join(unknown)}" if unknown else ""),
                            hint="fields: " + ", ".join(FIELDS))
+        if "network" not in mapping and not ctx.options.chain:
+            raise ctx.fail("no chain for these labels", hint="give --chain, or map a column with --map chain=COLUMN")
         rows = csv_rows(ctx)
         first = next(rows, None)
         if first is None:
