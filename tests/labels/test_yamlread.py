@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from trailscan.errors import LabelError
@@ -108,3 +110,44 @@ def test_control_characters_go_to_libyaml_which_refuses_them() -> None:
 def test_deep_nesting_is_refused() -> None:
     with pytest.raises(LabelError, match="nesting is too deep"):
         parse_events("a: " + "[" * 40 + "]" * 40 + "\n", "n.yaml")
+
+
+PIECES = ["a", "Z", "0x1f", " ", "  ", ":", ": ", "#", " #", "'", "''", '"', "\\", "-", "- ", "~", "null", "[", "]",
+          "{", "}", ",", "&x", "*x", "!", "|", ">", "%", "@", "`", "?", "é", "中", "\u2028", "\t", "\x85", "yes"]
+
+
+BENIGN = ["a", "b", "a", " ", ":", "#", "'", "-", "~", "x1", "é", "0x", "null"]
+FLOW = ['"', "''", "[", "]", ",", "?", "&", "*", "!", "|", ">", "{", "}"]
+
+
+def random_doc(rng: random.Random) -> str:
+    """Tag lists built from fragments that stress plain-scalar rules; a few with duplicate keys or gaps."""
+    pieces = rng.choice([PIECES, BENIGN, BENIGN + FLOW])
+    keys = ["address", "label", "context", "label"] if rng.random() < 0.1 else ["address", "label", "context"]
+    lines = ["title: fuzz", "tags:"]
+    for _ in range(rng.randrange(1, 4)):
+        for position, key in enumerate(rng.sample(keys, rng.randrange(1, len(keys) + 1))):
+            value = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 6)))
+            lines.append(f"{'- ' if position == 0 else '  '}{key}: {value}")
+        if rng.random() < 0.1:
+            lines.append(rng.choice(["", "# note", "   ", "  extra"]))
+    return "\n".join(lines) + "\n"
+
+
+def outcome(text: str, fast: bool) -> object:
+    try:
+        return plain(parse_file(text, "f.yaml", "tags", fast=fast))
+    except LabelError as exc:
+        return ("error", str(exc))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fast_reader_never_disagrees_with_libyaml_on_random_text(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(50):
+        text = random_doc(rng)
+        fast, slow = outcome(text, True), outcome(text, False)
+        if isinstance(slow, tuple):  # libyaml refuses it: the fast reader must refuse it too
+            assert isinstance(fast, tuple), text
+        else:
+            assert fast == slow, text
