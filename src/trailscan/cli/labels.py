@@ -5,6 +5,7 @@ Parse, call trailscan.labels, render through output.render. No label logic lives
 
 from __future__ import annotations
 
+import enum
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,6 +32,16 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+
+
+class ExportAs(enum.StrEnum):
+    """File formats of `labels export --as` (kept apart from --format, which shapes printed results)."""
+
+    tagpack = "tagpack"
+    csv = "csv"
+
+
+assert {e.value for e in ExportAs} == set(EXPORT_FORMATS)
 TAG_COLUMNS = ["chain", "address", "label", "category", "confidence", "source"]
 ChainFilter = Annotated[
     str | None,
@@ -200,7 +211,7 @@ def import_command(
 
 @app.command("export")
 def export(
-    as_: Annotated[str, typer.Option("--as", help="File format: " + " or ".join(EXPORT_FORMATS) + ".")] = "tagpack",
+    as_: Annotated[ExportAs, typer.Option("--as", help="File format of the export.")] = ExportAs.tagpack,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of standard output.",
                                              show_default=False)] = None,
     category: CategoryFilter = None,
@@ -210,16 +221,14 @@ def export(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Export the labels in force as one TagPack or as CSV (--as); --format only shapes the summary."""
-    if as_ not in EXPORT_FORMATS:
-        raise InputError(f"unknown export format {as_[:40]!r}", hint="use --as tagpack or --as csv")
     label_set = _load(labels, no_shipped)
     tags = list(label_set.tags(category=category, chain=_chain_key(chain)))
-    text = export_text(tags, as_)
+    text = export_text(tags, as_.value)
     if out is None:
         sys.stdout.write(text)
         return
     atomic_write(out, text)
-    render([{"written": str(out), "as": as_, "tags": len(tags)}], fmt, command="labels export", title="exported")
+    render([{"written": str(out), "as": as_.value, "tags": len(tags)}], fmt, command="labels export", title="exported")
 
 
 @app.command("categories")
