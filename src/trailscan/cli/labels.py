@@ -65,7 +65,7 @@ def _chain_key(chain: str | None) -> str | None:
 
 def _warn_conflicts(labels: LabelSet, keys: set[tuple[str, str]], fmt: Format) -> list[dict[str, Any]]:
     found = [c for c in labels.conflicts if (c.chain, c.address) in keys]
-    if fmt is Format.table:
+    if fmt is not Format.json:  # JSON carries them in the envelope's "conflicts"
         for conflict in found:
             typer.echo(f"warning: conflicting labels for {conflict.address} on {conflict.chain}: "
                        f"{conflict.reason}", err=True)
