@@ -211,3 +211,20 @@ def test_export_tagpack_round_trips(run: Run, tmp_path: Path) -> None:
 def test_reference_listings(run: Run, command: str) -> None:
     code, out, _ = run("labels", command, "-f", "json")
     assert code == 0 and json.loads(out)["command"] == f"labels {command}"
+
+
+def test_add_twice_without_actor_does_not_inherit_the_first_actor(run: Run, tmp_path: Path) -> None:
+    base = ("--category", "gpu-broker", "--source", "s", "--to", "case")
+    assert run("labels", "add", USER, "--label", "one", "--actor", "binance", *base)[0] == 0
+    assert run("labels", "add", BINANCE, "--label", "two", *base)[0] == 0
+    tags = parse_pack((tmp_path / "case" / "case.yaml").read_text(), "x").tags
+    assert [(t.label, t.actor) for t in tags] == [("one", "binance"), ("two", None)]
+
+
+def test_add_refuses_a_pack_whose_header_would_change_the_new_tag(run: Run, write: Write) -> None:
+    write("case/case.yaml", HEADER.replace("category: exchange\n", "category: exchange\nactor: okx\n")
+          + f"- address: '{BINANCE}'\n  label: First\n")
+    code, _, err = run("labels", "add", USER, "--label", "x", "--category", "mixer", "--source", "s", "--to", "case")
+    assert code == 1
+    assert err == ("Error: case/case.yaml: cannot append to this pack: it would not read back as its tags plus the "
+                   "new one (its header adds fields to every tag); add the tag by hand, or use another --file\n")

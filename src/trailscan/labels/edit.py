@@ -43,14 +43,20 @@ def add_tag(new: NewTag, to_dir: Path, *, pack: str = DEFAULT_PACK) -> tuple[Pat
         text = old + ("" if old.endswith("\n") else "\n") + tag_item_text(fields)
     else:
         before = None
-        text = pack_text({"title": "Case labels", "creator": "trailscan labels add"}, [fields])
+        text = pack_text({"title": "Case labels", "creator": "trailscan labels add"}, [fields], lift=False)
     after = parse_pack(text, str(target))
-    expected = (len(before.tags) if before else 0) + 1
-    if after.problems or len(after.tags) != expected:
-        raise LabelError("cannot append to this pack without changing its other tags", path=str(target),
+    expected = [*(before.tags if before else []), tag]
+    if after.problems or [_essence(t) for t in after.tags] != [_essence(t) for t in expected]:
+        raise LabelError("cannot append to this pack: it would not read back as its tags plus the new one "
+                         "(its header adds fields to every tag)", path=str(target),
                          hint="add the tag by hand, or use another --file")
     atomic_write(target, text)
     return target, after.tags[-1]
+
+
+def _essence(tag: Tag) -> tuple[object, ...]:
+    """What a tag says, without where it was read from."""
+    return tuple(tag)[:10]
 
 
 def _checked(new: NewTag, shown: str) -> Tag:

@@ -38,11 +38,14 @@ def tag_fields(tag: Tag) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def pack_text(header: Mapping[str, Any], tags: Sequence[Mapping[str, Any]]) -> str:
-    """TagPack YAML: ``header`` first, fields shared by every tag lifted into it, then ``tags:``."""
+def pack_text(header: Mapping[str, Any], tags: Sequence[Mapping[str, Any]], *, lift: bool = True) -> str:
+    """TagPack YAML: ``header`` first, fields shared by every tag lifted into it (``lift``), then ``tags:``.
+
+    Do not lift for a pack that will grow: a later tag without an optional field would inherit it.
+    """
     head = dict(header)
     head.setdefault("lastmod", dt.date.today().isoformat())
-    shared = _shared_fields(tags)
+    shared = _shared_fields(tags) if lift else {}
     head.update(shared)
     body = [{k: v for k, v in t.items() if k not in shared} for t in tags]
     ordered = [dict(sorted(t.items(), key=lambda kv: _order(kv[0]))) for t in body]
