@@ -228,3 +228,21 @@ def test_add_refuses_a_pack_whose_header_would_change_the_new_tag(run: Run, writ
     assert code == 1
     assert err == ("Error: case/case.yaml: cannot append to this pack: it would not read back as its tags plus the "
                    "new one (its header adds fields to every tag); add the tag by hand, or use another --file\n")
+
+
+@pytest.mark.parametrize(("content", "error"), [
+    (HEADER.encode() + b"- address: '0x01'\n  label: caf\xe9\n",
+     "labels/x.yaml:9: not UTF-8 text (byte 0xe9); save the file as UTF-8"),
+    (HEADER + f"- address: '{USER}'\n  label: a\n  label: b\n",
+     "labels/x.yaml:10: duplicate key 'label' (first on line 9)"),
+    (HEADER + "- address: !!python/object/apply:os.system ['touch pwned']\n  label: a\n",
+     "labels/x.yaml:8: explicit YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed in "
+     "label files"),
+])
+def test_hostile_files_give_one_line_errors(run: Run, write: Write, tmp_path: Path, content: str | bytes,
+                                            error: str) -> None:
+    write("labels/x.yaml", content)
+    assert run("labels", "list", "--labels", "labels") == (1, "", f"Error: {error}\n")
+    assert not (tmp_path / "pwned").exists()
+    code, out, _ = run("labels", "validate", "labels", "-f", "csv")
+    assert code == 1 and error.split(": ", 1)[0] in out

@@ -107,7 +107,7 @@ def _node(events: Iterator[yaml.Event], event: yaml.Event, path: str, depth: int
         raise LabelError("YAML anchors (&name) are not allowed in label files", path=path, line=line)
     tag = getattr(event, "tag", None)
     if tag is not None and tag != "!":
-        raise LabelError(f"explicit YAML tag {str(tag)[:40]!r} is not allowed in label files", path=path, line=line)
+        raise LabelError(f"explicit YAML tag {str(tag)[:80]!r} is not allowed in label files", path=path, line=line)
     if depth > _MAX_DEPTH:
         raise LabelError("nesting is too deep", path=path, line=line)
     if isinstance(event, yaml.ScalarEvent):
