@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable
 
-from eth_utils.crypto import keccak
+from eth_hash.auto import keccak
 
 from .errors import AddressError
 
@@ -24,7 +24,7 @@ _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 def to_checksum(address: str) -> str:
     """EIP-55 checksummed form of a 20-byte hex address (any case in)."""
     lower = address[2:].lower()
-    digest = keccak(text=lower).hex()
+    digest = keccak(lower.encode()).hex()
     return "0x" + "".join(c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c for i, c in enumerate(lower))
 
 

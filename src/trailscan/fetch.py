@@ -56,18 +56,29 @@ class _Task:
 
 
 class _Chunker:
-    """Adaptive range size: halve on refusal, double after two clean successes, within bounds."""
+    """Adaptive range size, within [1, maximum]:
+    - halved when the provider refuses a range or its result size;
+    - scaled down when a range returned more than ``target`` records (dense ranges: keeps answers small
+      and lets workers overlap with decoding);
+    - doubled after two successes that returned less than half of ``target``."""
 
-    def __init__(self, initial: int, maximum: int) -> None:
+    def __init__(self, initial: int, maximum: int, target: int = 10_000) -> None:
         self.size = max(1, min(initial, maximum))
         self.maximum = maximum
+        self.target = target
         self._streak = 0
 
     def shrink(self, refused_span: int) -> None:
         self.size = max(1, min(self.size, refused_span) // 2)
         self._streak = 0
 
-    def success(self) -> None:
+    def success(self, span: int, count: int) -> None:
+        if count > self.target:
+            self.size = max(1, min(self.size, span * self.target // count))
+            self._streak = 0
+            return
+        if count * 2 > self.target:
+            return
         self._streak += 1
         if self._streak >= 2 and self.size < self.maximum:
             self.size = min(self.maximum, self.size * 2)
@@ -111,6 +122,11 @@ class _Job:
         self.token_cache = store.tokens(self.chain.key)
         self.last_flush = time.monotonic()
         self.finalized = 0
+        # One writer thread: a commit (DuckDB releases the GIL) overlaps with fetching and decoding the
+        # next batch. The main thread touches the store only after draining the writer.
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trailscan-writer")
+        self.pending: Future[dict[str, int]] | None = None
+        self.counts: dict[str, int] = {}
 
     # -- orchestration ---------------------------------------------------------------------------
 
@@ -131,10 +147,14 @@ class _Job:
         ranges = [(t, g_lo, g_hi) for t, gaps in tasks for g_lo, g_hi in gaps]
         if self.progress:
             self.progress.start(sum(h - lo_ + 1 for _, lo_, h in ranges), f"{self.chain.name} {lo}-{hi}")
-        inserted = self._execute(ranges)
-        self._flush(force=True, counts=inserted)
+        try:
+            self._execute(ranges)
+            self._flush(force=True)
+        finally:
+            self._drain()
+            self.writer.shutdown()
         self.store.mark_finalized(self.chain.key, self.finalized)
-        summary.records = {k: v for k, v in inserted.items() if v}
+        summary.records = {k: v for k, v in self.counts.items() if v}
         summary.blocks_covered = hi - lo + 1
         summary.requests = self.source.client.stats.requests
         summary.retries = self.source.client.stats.retries
@@ -217,12 +237,12 @@ class _Job:
 
     # -- execution -------------------------------------------------------------------------------
 
-    def _execute(self, ranges: list[tuple[_Task, int, int]]) -> dict[str, int]:
-        counts: dict[str, int] = {}
+    def _execute(self, ranges: list[tuple[_Task, int, int]]) -> None:
         pending: deque[tuple[_Task, int, int]] = deque(ranges)
         chunkers = {
             "logs": _Chunker(self.opts.initial_range, self.opts.max_range),
-            "token": _Chunker(self.opts.initial_range, self.opts.max_range),
+            # a token's own transfers are dense: start small, results decide how far to grow
+            "token": _Chunker(min(10, self.opts.initial_range), self.opts.max_range),
             "native": _Chunker(self.opts.native_range, self.opts.max_range),
         }
         if getattr(self, "native_rung", None) is not None and self.native_rung.BLOCKWISE:
@@ -251,12 +271,11 @@ class _Job:
                         pending.appendleft((task, mid + 1, hi))
                         pending.appendleft((task, lo, mid))
                         continue
-                    chunkers[task.kind].success()
+                    chunkers[task.kind].success(hi - lo + 1, len(result))
                     self._absorb(task, lo, hi, result)
                     if self.progress:
                         self.progress.advance(hi - lo + 1)
-                    self._flush(counts=counts)
-        return counts
+                    self._flush()
 
     def _fetch_range(self, task: _Task, lo: int, hi: int) -> Any:
         client = self.source.client
@@ -301,21 +320,30 @@ class _Job:
 
     # -- committing -------------------------------------------------------------------------------
 
-    def _flush(self, *, counts: dict[str, int], force: bool = False) -> None:
+    def _flush(self, *, force: bool = False) -> None:
         due = self.batch.size >= self.opts.flush_rows or time.monotonic() - self.last_flush >= self.opts.flush_seconds
         if not (force or due) or not (self.batch.size or self.batch.coverage):
             return
         self._complete_blocks()
         self._complete_tokens()
-        for kind, n in self.store.write(self.chain.key, self.batch).items():
-            counts[kind] = counts.get(kind, 0) + n
+        self._drain()  # at most one commit in flight, so memory stays bounded and order is kept
+        self.pending = self.writer.submit(self.store.write, self.chain.key, self.batch)
         self.batch = Batch.empty()
         self.stats.blocks_without_time.clear()
         self.last_flush = time.monotonic()
 
+    def _drain(self) -> None:
+        """Wait for the commit in flight (re-raising its error) and add up what it inserted."""
+        if self.pending is not None:
+            done, self.pending = self.pending, None
+            for kind, n in done.result().items():
+                self.counts[kind] = self.counts.get(kind, 0) + n
+
     def _complete_blocks(self) -> None:
         """Fill in block time (and hash for native records) and mark blocks at or below finality."""
         missing = sorted(self.stats.blocks_without_time)
+        if missing:
+            self._drain()
         known = self.store.block_times(self.chain.key, missing)
         fetched = self.source.headers(n for n in missing if n not in known or known[n][1] is None)
         times = {n: t for n, (_, t) in known.items() if t is not None}
@@ -339,12 +367,10 @@ class _Job:
                       if k == "erc20" and a not in self.token_cache})
         if new:
             fresh = self.source.tokens(new)
+            self._drain()
             self.store.put_tokens(fresh)
             self.token_cache.update({tok.address: tok for tok in fresh})
-        cache = self.token_cache
-        decimals = t["decimals"]
-        for i, (asset, kind) in enumerate(zip(t["asset"], t["kind"], strict=True)):
-            if kind == "erc20":
-                token = cache.get(asset)
-                decimals[i] = token.decimals if token else None
+        places = {address: token.decimals for address, token in self.token_cache.items()}
+        t["decimals"] = [places.get(asset) if kind == "erc20" else old
+                         for asset, kind, old in zip(t["asset"], t["kind"], t["decimals"], strict=True)]
 

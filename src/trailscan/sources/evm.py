@@ -8,8 +8,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
-
 from ..chains import Chain
 from ..errors import RpcChainMismatch, RpcProtocolError
 from ..model import Token
@@ -137,14 +135,20 @@ class EvmSource:
 def _text(answer: Any) -> str | None:
     if isinstance(answer, JsonRpcError) or not isinstance(answer, str) or len(answer) < 66:
         return None
-    raw = bytes.fromhex(answer[2:])
+    try:
+        raw = bytes.fromhex(answer[2:])
+    except ValueError:
+        return None
     if len(raw) == 32:  # bytes32 (old tokens such as MKR)
         text = raw.rstrip(b"\x00").decode("utf-8", "replace")
-    else:
-        try:
-            (text,) = abi_decode(["string"], raw)
-        except Exception:  # eth_abi raises several unrelated types for malformed data
+    else:  # ABI string: offset word, then a length word and the bytes
+        offset = int.from_bytes(raw[:32], "big")
+        if offset + 32 > len(raw):
             return None
+        length = int.from_bytes(raw[offset:offset + 32], "big")
+        if offset + 32 + length > len(raw):
+            return None
+        text = raw[offset + 32:offset + 32 + length].decode("utf-8", "replace")
     cleaned = "".join(ch for ch in str(text) if ch.isprintable()).strip()
     return cleaned[:64] or None
 

@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
-from eth_utils.crypto import keccak
+from eth_hash.auto import keccak
 
 from ..errors import RpcProtocolError
 from ..model import METHOD_LOGS
@@ -19,7 +18,7 @@ from ..store import Batch
 
 
 def _topic(signature: str) -> str:
-    return "0x" + keccak(text=signature).hex()
+    return "0x" + keccak(signature.encode()).hex()
 
 
 TRANSFER = _topic("Transfer(address,address,uint256)")
@@ -76,33 +75,41 @@ def decode_logs(logs: list[dict[str, Any]], chain: str, lo: int, hi: int, batch:
     t = batch.transfers
     a = batch.approvals
     blocks = batch.blocks
+    erc20: list[tuple[Any, ...]] = []
+    per_block: dict[str, tuple[int, int | None]] = {}  # block hash -> (number, time): parsed once per block
+    lowered: dict[str, str] = {}
     for log in logs:
         if log.get("removed"):
             stats.removed += 1
             continue
         try:
             topics = log["topics"]
-            number = int(log["blockNumber"], 16)
             block_hash = log["blockHash"]
             tx = log["transactionHash"]
             index = int(log["logIndex"], 16)
-            asset = log["address"].lower()
+            raw_asset = log["address"]
             data = log["data"]
+            known = per_block.get(block_hash)
+            if known is None:
+                stamp = log.get("blockTimestamp")
+                known = per_block[block_hash] = (int(log["blockNumber"], 16), int(stamp, 16) if stamp else None)
         except (KeyError, TypeError, ValueError):
             raise RpcProtocolError("the RPC endpoint answered a malformed log object") from None
+        number, when = known
+        asset = lowered.get(raw_asset)
+        if asset is None:
+            asset = lowered[raw_asset] = raw_asset.lower()
         if not lo <= number <= hi:
             raise RpcProtocolError(f"the RPC endpoint answered a log in block {number}, outside {lo}-{hi}")
-        stamp = log.get("blockTimestamp")
-        when = int(stamp, 16) if stamp else None
         if number not in blocks:
             blocks[number] = (block_hash, when, False)
             if when is None:
                 stats.blocks_without_time.add(number)
         head = topics[0] if topics else None
         n = len(topics)
-        if head == TRANSFER and n == 3 and len(data) == 66:
-            _transfer(t, chain, number, block_hash, when, tx, f"log:{index}", "erc20",
-                      "0x" + topics[1][26:], "0x" + topics[2][26:], asset, None, str(int(data, 16)))
+        if head == TRANSFER and n == 3 and len(data) == 66:  # ERC-20: the hot path, appended inline
+            erc20.append((number, block_hash, when, tx, f"log:{index}", "0x" + topics[1][26:],
+                          "0x" + topics[2][26:], asset, str(int(data, 16))))
         elif head == TRANSFER and n == 4:
             _transfer(t, chain, number, block_hash, when, tx, f"log:{index}", "erc721",
                       "0x" + topics[1][26:], "0x" + topics[2][26:], asset, str(int(topics[3], 16)), "1")
@@ -121,6 +128,28 @@ def decode_logs(logs: list[dict[str, Any]], chain: str, lo: int, hi: int, batch:
                       "1" if int(data, 16) else "0")
         else:
             stats.skipped += 1
+    if erc20:
+        _columns(t, chain, erc20)
+
+
+def _columns(t: dict[str, list[Any]], chain: str, rows: list[tuple[Any, ...]]) -> None:
+    """Append ERC-20 rows (number, hash, time, tx, locator, from, to, asset, amount) column by column."""
+    size = len(rows)
+    numbers, hashes, times, txs, locators, senders, receivers, assets, amounts = zip(*rows, strict=True)
+    t["chain"] += [chain] * size
+    t["block_number"] += numbers
+    t["block_hash"] += hashes
+    t["block_time"] += times
+    t["tx_hash"] += txs
+    t["locator"] += locators
+    t["kind"] += ["erc20"] * size
+    t["from_address"] += senders
+    t["to_address"] += receivers
+    t["asset"] += assets
+    t["token_id"] += [None] * size
+    t["amount"] += amounts
+    t["decimals"] += [None] * size
+    t["method"] += [METHOD_LOGS] * size
 
 
 def _transfer(t: dict[str, list[Any]], chain: str, number: int, block_hash: str, when: int | None, tx: str,
@@ -144,6 +173,8 @@ def _transfer(t: dict[str, list[Any]], chain: str, number: int, block_hash: str,
 
 def _batch(t: dict[str, list[Any]], chain: str, number: int, block_hash: str, when: int | None, tx: str,
            index: int, topics: list[str], asset: str, data: str, stats: DecodeStats) -> None:
+    from eth_abi.abi import decode as abi_decode  # rare path; eth_abi is slow to import
+
     try:
         ids, values = abi_decode(["uint256[]", "uint256[]"], bytes.fromhex(data[2:]))
     except Exception:  # eth_abi raises several unrelated types for malformed data
