@@ -211,15 +211,30 @@ class Store:
             if approvals:
                 counts["approval"] = sum(approvals.values())
             if batch.blocks:
-                self.con.executemany(
-                    "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?, ?)",
-                    [(chain, n, h, t, f) for n, (h, t, f) in batch.blocks.items()],
-                )
+                numbers = list(batch.blocks)
+                values = list(batch.blocks.values())
+                self._insert_arrow("INSERT OR REPLACE INTO blocks SELECT * FROM arrow_rows", {
+                    "chain": pa.array([chain] * len(numbers), pa.string()),
+                    "number": pa.array(numbers, pa.uint64()),
+                    "hash": pa.array([v[0] for v in values], pa.string()),
+                    "time": pa.array([v[1] for v in values], pa.int64()),
+                    "finalized": pa.array([v[2] for v in values], pa.bool_()),
+                })
             if batch.coverage:
-                self.con.executemany(
-                    "INSERT INTO coverage VALUES (?, ?, ?, ?, ?, ?)", [(chain, *c) for c in batch.coverage]
-                )
+                scope, subject, lo, hi, method = zip(*batch.coverage, strict=True)
+                self._insert_arrow("INSERT INTO coverage SELECT * FROM arrow_rows", {
+                    "chain": pa.array([chain] * len(scope), pa.string()), "scope": pa.array(scope, pa.string()),
+                    "subject": pa.array(subject, pa.string()), "lo": pa.array(lo, pa.uint64()),
+                    "hi": pa.array(hi, pa.uint64()), "method": pa.array(method, pa.string()),
+                })
         return counts
+
+    def _insert_arrow(self, sql: str, columns: dict[str, pa.Array]) -> None:
+        self.con.register("arrow_rows", pa.table(columns))
+        try:
+            self.con.execute(sql)
+        finally:
+            self.con.unregister("arrow_rows")
 
     def _insert_new(self, table: str, columns: Sequence[tuple[str, str, pa.DataType]],
                     data: dict[str, list[Any]], key: tuple[str, ...]) -> dict[str, int]:
