@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from world import build
+from world import OFAC_LISTED, build
 
 from trailscan.cli import main
 from trailscan.devnet import Anvil
@@ -42,6 +42,8 @@ def demo() -> None:
         run("fetch", "--rpc", node.url, "--chain", "ethereum", "--address", story.renter,
             "--address", story.broker, "--store", str(store))
     run("transfers", story.renter, "--store", str(store))
+    run("transfers", story.broker, "--direction", "out", "--store", str(store))
+    run("labels", "show", OFAC_LISTED)
     run("transfers", story.broker, "--direction", "out", "--store", str(store), "--format", "csv")
     run("approvals", story.renter, "--store", str(store))
     run("tokens", "--store", str(store))

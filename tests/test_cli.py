@@ -14,7 +14,7 @@ import pytest
 from trailscan.cli import main
 from trailscan.devnet import Anvil, free_port
 
-from .world import ALICE, World
+from .world import ALICE, BOB, World
 
 KEY = "0123456789abcdef0123456789abcdef"
 
@@ -167,3 +167,21 @@ def test_missing_store_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 1
     missing = tmp_path / "none.duckdb"
     assert err.strip() == f"Error: no store at {missing}; run 'trailscan fetch' first, or pass --store PATH"
+
+
+def test_transfers_name_counterparties_from_case_labels(filled_store: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    case = tmp_path / "case"
+    case.mkdir()
+    (case / "case.yaml").write_text(
+        "title: test case\nsource: interview notes p. 4\nconfidence: forensic\nnetwork: 31337\n"
+        f"category: gpu-broker\ntags:\n- address: {BOB}\n  label: Broker <b>X</b>\n")
+    code, out, _ = run(capsys, "transfers", ALICE, "--store", str(filled_store), "--labels", str(case), "-f", "json")
+    assert code == 0
+    rows = json.loads(out)["results"]
+    to_bob = [r for r in rows if r["to"] == BOB]
+    assert to_bob and {r["to_label"] for r in to_bob} == {"Broker <b>X</b> [gpu-broker]"}
+    assert {r["from_label"] for r in rows if r["from"] == BOB} <= {"Broker <b>X</b> [gpu-broker]"}
+    assert all(r["to_label"] is None for r in rows if r["to"] not in (BOB,))
+    code, out, _ = run(capsys, "transfers", ALICE, "--store", str(filled_store), "--labels", str(case))
+    assert "Broker <b>X</b> [gpu-broker]" in out  # shown as text, never interpreted

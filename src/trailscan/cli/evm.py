@@ -16,12 +16,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..chains import Chain, get_chain
 from ..errors import InputError
 from ..fetch import FetchOptions, fetch, validate_request
+from ..labels import LabelSet, load_labels
 from ..model import Transfer, format_amount
 from ..output import Format, render
 from ..sources.evm import EvmSource
 from ..sources.rpc import RpcClient
 from ..store import EXPORTABLE, Store
-from .common import ChainOpt, FormatOpt, RpcOpt, StoreOpt, rpc_urls, store_path
+from .common import ChainOpt, FormatOpt, LabelsOpt, RpcOpt, StoreOpt, rpc_urls, store_path
 
 RpsOpt = Annotated[float | None, typer.Option("--rps", help="Budget of JSON-RPC calls per second (default: none).",
                                               min=0.1, show_default=False)]
@@ -192,6 +193,15 @@ def _short(tx_hash: str) -> str:
     return f"{tx_hash[:10]}…{tx_hash[-6:]}"
 
 
+def _best_label(labels: LabelSet, chain: str, address: str) -> str | None:
+    """The in-force tag of highest confidence, as "label [category]"; None when the address is unlabeled."""
+    tags = labels.lookup(chain, address)
+    if not tags:
+        return None
+    best = max(tags, key=lambda tag: tag.confidence)
+    return f"{best.label} [{best.category}]" if best.category else best.label
+
+
 def _transfer_row(t: Transfer) -> dict[str, Any]:
     return {
         "chain": t.chain, "block": t.block_number, "time_utc": _when(t.block_time), "tx_hash": t.tx_hash,
@@ -215,10 +225,12 @@ def transfers(
     to_block: Annotated[int | None, typer.Option("--to-block", min=0, show_default=False)] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows.",
                                               show_default=False)] = None,
+    labels: LabelsOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """List stored transfers of an address, oldest first, each with its proof (tx hash, locator, method)."""
+    """List stored transfers of an address, oldest first, each with its proof (tx hash, locator, method)
+    and the labels of both ends (see 'trailscan labels show ADDRESS' for a label's source)."""
     the_chain = get_chain(chain) if chain else get_chain(1)
     who = the_chain.address(address)
     asset = the_chain.address(token) if token else None
@@ -229,16 +241,23 @@ def transfers(
     with Store(store_path(store), read_only=True) as db:
         found = db.transfers(who, chain=the_chain.key if chain else None, kind=kind, asset=asset,
                              direction=direction, from_block=from_block, to_block=to_block, limit=limit)
+    known = load_labels(labels)
     rows = [_transfer_row(t) for t in found]
+    for row, t in zip(rows, found, strict=True):
+        row["from_label"] = _best_label(known, t.chain, t.from_address)
+        row["to_label"] = _best_label(known, t.chain, t.to_address)
+        if t.kind != "native":
+            row["asset_label"] = _best_label(known, t.chain, t.asset)
     if fmt is Format.table:
         for row, t in zip(rows, found, strict=True):
             row["dir"] = "out" if t.from_address == who else "in"
             row["counterparty"] = t.to_address if row["dir"] == "out" else t.from_address
+            row["label"] = row["to_label"] if row["dir"] == "out" else row["from_label"]
             row["what"] = f"{row['amount']} {row['symbol'] or t.asset}" + (
                 f" #{t.token_id}" if t.token_id is not None else "")
             row["tx"] = _short(t.tx_hash)
         render(rows, fmt, command="transfers", title=f"transfers of {who}",
-               columns=["block", "time_utc", "dir", "counterparty", "what", "kind", "tx", "locator", "method"])
+               columns=["block", "time_utc", "dir", "counterparty", "label", "what", "tx", "locator", "method"])
     else:
         render(rows, fmt, command="transfers")
 
