@@ -278,6 +278,7 @@ class _Job:
                     self._flush()
 
     def _fetch_range(self, task: _Task, lo: int, hi: int) -> Any:
+        """Runs on a worker thread: one history query."""
         client = self.source.client
         if task.kind == "native":
             return self.native_rung.collect(task.subjects, lo, hi)
@@ -348,29 +349,18 @@ class _Job:
         fetched = self.source.headers(n for n in missing if n not in known or known[n][1] is None)
         times = {n: t for n, (_, t) in known.items() if t is not None}
         times.update({n: t for n, (_, t) in fetched.items()})
-        blocks = self.batch.blocks
+        blocks = self.batch.blocks  # records without a time take it from these headers when stored
         for n, (h, t, _) in list(blocks.items()):
             blocks[n] = (h, t if t is not None else times.get(n), n <= self.finalized)
-        column = self.batch.transfers["block_time"]
-        numbers = self.batch.transfers["block_number"]
-        for i, t in enumerate(column):
-            if t is None:
-                column[i] = blocks[numbers[i]][1]
-        a_column, a_numbers = self.batch.approvals["block_time"], self.batch.approvals["block_number"]
-        for i, t in enumerate(a_column):
-            if t is None:
-                a_column[i] = blocks[a_numbers[i]][1]
 
     def _complete_tokens(self) -> None:
+        """Read metadata of ERC-20 contracts not seen before (records take their decimals when stored)."""
         t = self.batch.transfers
-        new = sorted({a for a, k in zip(t["asset"], t["kind"], strict=True)
-                      if k == "erc20" and a not in self.token_cache})
+        assets = {a for a, k in zip(t["asset"], t["kind"], strict=True) if k == "erc20"}
+        new = sorted(assets - self.token_cache.keys())
         if new:
             fresh = self.source.tokens(new)
             self._drain()
             self.store.put_tokens(fresh)
             self.token_cache.update({tok.address: tok for tok in fresh})
-        places = {address: token.decimals for address, token in self.token_cache.items()}
-        t["decimals"] = [places.get(asset) if kind == "erc20" else old
-                         for asset, kind, old in zip(t["asset"], t["kind"], t["decimals"], strict=True)]
 

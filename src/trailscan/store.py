@@ -206,10 +206,6 @@ class Store:
         """Commit a batch atomically; returns how many new records of each kind were inserted
         (transfer kinds as stored; approvals under "approval")."""
         with self.transaction():
-            counts = self._insert_new("transfers", TRANSFER_COLUMNS, batch.transfers, ("tx_hash", "locator"))
-            approvals = self._insert_new("approvals", APPROVAL_COLUMNS, batch.approvals, ("tx_hash", "log_index"))
-            if approvals:
-                counts["approval"] = sum(approvals.values())
             if batch.blocks:
                 numbers = list(batch.blocks)
                 values = list(batch.blocks.values())
@@ -227,6 +223,12 @@ class Store:
                     "subject": pa.array(subject, pa.string()), "lo": pa.array(lo, pa.uint64()),
                     "hi": pa.array(hi, pa.uint64()), "method": pa.array(method, pa.string()),
                 })
+            # after the headers: rows without a block time take it from the blocks table
+            counts = self._insert_new("transfers", _staged(TRANSFER_COLUMNS, batch.transfers), ("tx_hash", "locator"))
+            approvals = self._insert_new("approvals", _staged(APPROVAL_COLUMNS, batch.approvals),
+                                         ("tx_hash", "log_index"))
+            if approvals:
+                counts["approval"] = sum(approvals.values())
         return counts
 
     def _insert_arrow(self, sql: str, columns: dict[str, pa.Array]) -> None:
@@ -236,19 +238,25 @@ class Store:
         finally:
             self.con.unregister("arrow_rows")
 
-    def _insert_new(self, table: str, columns: Sequence[tuple[str, str, pa.DataType]],
-                    data: dict[str, list[Any]], key: tuple[str, ...]) -> dict[str, int]:
-        """Insert the rows not stored yet (identity: chain + key), restricted to the batch's block span."""
-        if not data["tx_hash"]:
+    def _insert_new(self, table: str, staged: pa.Table | None, key: tuple[str, ...]) -> dict[str, int]:
+        """Insert the rows not stored yet (identity: chain + key), restricted to the batch's block span.
+
+        Missing block times come from ``blocks``; missing ERC-20 decimals from ``tokens``."""
+        if staged is None:
             return {}
-        staged = pa.table({c: pa.array(data[c], type=t) for c, _, t in columns})
         self.con.register("staged", staged)
         try:
             lo, hi = self.con.execute("SELECT min(block_number), max(block_number) FROM staged").fetchone() or (0, 0)
             cond = " AND ".join(f"t.{k} = s.{k}" for k in ("chain", *key))
+            filled = "s.* REPLACE (coalesce(s.block_time, b.time) AS block_time"
+            if table == "transfers":
+                filled += ", coalesce(s.decimals, CASE WHEN s.kind = 'erc20' THEN k.decimals END) AS decimals"
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT DISTINCT ON (chain, {', '.join(key)}) * FROM staged s "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.block_number BETWEEN ? AND ? AND {cond})",
+                "CREATE OR REPLACE TEMP TABLE fresh AS SELECT DISTINCT ON "
+                f"(s.chain, {', '.join('s.' + k for k in key)}) {filled}) FROM staged s"
+                " LEFT JOIN blocks b ON b.chain = s.chain AND b.number = s.block_number"
+                + (" LEFT JOIN tokens k ON k.chain = s.chain AND k.address = s.asset" if table == "transfers" else "")
+                + f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.block_number BETWEEN ? AND ? AND {cond})",
                 [lo, hi],
             )
             self.con.execute(f"INSERT INTO {table} SELECT * FROM fresh")
@@ -389,6 +397,13 @@ class Store:
             f"TO '{_sql_path(target)}' (FORMAT PARQUET, {part}, OVERWRITE_OR_IGNORE)"
         )
         return self._count(table)
+
+
+def _staged(columns: Sequence[tuple[str, str, pa.DataType]], data: dict[str, list[Any]]) -> pa.Table | None:
+    """A batch's rows as one Arrow table (None when there are none)."""
+    if not data["tx_hash"]:
+        return None
+    return pa.table({c: pa.array(data[c], type=t) for c, _, t in columns})
 
 
 def _filters(address: str | None, chain: str | None, kind: str | None, asset: str | None, direction: str,
