@@ -10,6 +10,7 @@ import pytest
 from trailscan.devnet import Anvil
 from trailscan.store import Store
 
+from .support.faultproxy import FaultProxy
 from .world import World, build_world
 
 
@@ -36,3 +37,17 @@ def store_path(tmp_path: Path) -> Path:
 def store(store_path: Path) -> Iterator[Store]:
     with Store(store_path) as db:
         yield db
+
+
+@pytest.fixture(scope="module")
+def anvil() -> Iterator[Anvil]:
+    """One anvil per test module, for modules that build their own small state."""
+    with Anvil.start() as node:
+        yield node
+
+
+@pytest.fixture()
+def proxy(anvil: Anvil) -> Iterator[FaultProxy]:
+    """A fault-injecting JSON-RPC proxy in front of the module's anvil."""
+    with FaultProxy(anvil.url) as running:
+        yield running

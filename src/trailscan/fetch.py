@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from .chains import Chain
 from .errors import InputError, RangeTooLarge, RpcError
+from .gcpause import paused_gc
 from .model import METHOD_BLOCK_SCAN, NATIVE, FetchSummary
 from .sources.evm import EvmSource
 from .sources.evm_logs import ADDRESS_QUERIES, TOKEN_QUERY, DecodeStats, LogQuery, decode_logs
@@ -96,7 +97,9 @@ def fetch(
     """Fetch history for ``addresses`` (and/or every transfer of ``tokens``) into ``store``."""
     opts = options or FetchOptions()
     validate_request(addresses, tokens, opts)
-    return _Job(store, source, list(dict.fromkeys(addresses)), list(dict.fromkeys(tokens)), opts, progress).run()
+    with paused_gc():  # parsed logs and decoded columns are acyclic; see gcpause
+        return _Job(store, source, list(dict.fromkeys(addresses)), list(dict.fromkeys(tokens)), opts,
+                    progress).run()
 
 
 def validate_request(addresses: Sequence[str], tokens: Sequence[str], opts: FetchOptions) -> None:

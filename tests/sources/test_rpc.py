@@ -32,12 +32,6 @@ ClientFactory = Callable[..., RpcClient]
 
 
 @pytest.fixture(scope="module")
-def anvil() -> Iterator[Anvil]:
-    with Anvil.start() as node:
-        yield node
-
-
-@pytest.fixture(scope="module")
 def token(anvil: Anvil) -> str:
     """A token with one Transfer log in each of ``MINTS`` consecutive blocks."""
     address = anvil.deploy("Token")
@@ -45,12 +39,6 @@ def token(anvil: Anvil) -> str:
         anvil.call(DEV_ACCOUNTS[0], address, "mint(address,uint256)", ["address", "uint256"],
                    [DEV_ACCOUNTS[1], 1])
     return address
-
-
-@pytest.fixture
-def proxy(anvil: Anvil) -> Iterator[FaultProxy]:
-    with FaultProxy(anvil.url) as running:
-        yield running
 
 
 @pytest.fixture

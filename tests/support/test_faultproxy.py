@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -29,12 +28,6 @@ MINTS = 5
 
 
 @pytest.fixture(scope="module")
-def anvil() -> Iterator[Anvil]:
-    with Anvil.start() as node:
-        yield node
-
-
-@pytest.fixture(scope="module")
 def token(anvil: Anvil) -> str:
     """A token with one Transfer log in each of ``MINTS`` consecutive blocks."""
     address = anvil.deploy("Token")
@@ -42,12 +35,6 @@ def token(anvil: Anvil) -> str:
         anvil.call(DEV_ACCOUNTS[0], address, "mint(address,uint256)", ["address", "uint256"],
                    [DEV_ACCOUNTS[1], 7])
     return address
-
-
-@pytest.fixture
-def proxy(anvil: Anvil) -> Iterator[FaultProxy]:
-    with FaultProxy(anvil.url) as running:
-        yield running
 
 
 def call(method: str, *params: Any, id: int = 1) -> dict[str, Any]:

@@ -7,15 +7,14 @@ optional ``actors.yaml`` and an optional ``tokens.yaml``. The shipped set is pac
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from ..errors import LabelError
+from ..gcpause import paused_gc
 from .actorpack import read_actors
 from .model import SHIPPED, Actor, Problem, Tag, TokenInfo
 from .registry import LabelSet
@@ -107,15 +106,3 @@ def load_labels(extra_dirs: Sequence[Path | str] | None = None, include_shipped:
             actors=[a for c in contents for a in c.actors],
             tokens=[t for c in contents for t in c.tokens],
         )
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many acyclic objects (tags hold no cycles)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -6,7 +6,7 @@ inside a reverted call (or below one) is never recorded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -42,6 +42,16 @@ def _int(value: Any) -> int:
     if isinstance(value, str):
         return int(value, 16) if value.startswith("0x") else int(value)
     raise RpcProtocolError(f"the RPC endpoint answered a malformed number {value!r}")
+
+
+def _pairs(answers: list[Any]) -> Iterator[tuple[Any, Any]]:
+    """The answers of a batch sent as (a, b) pairs of calls; a node error in either is raised."""
+    for i in range(0, len(answers), 2):
+        first, second = answers[i], answers[i + 1]
+        for answer in (first, second):
+            if isinstance(answer, JsonRpcError):
+                raise answer
+        yield first, second
 
 
 def moves_from_flat_traces(traces: Iterable[dict[str, Any]]) -> list[Move]:
@@ -134,13 +144,8 @@ class Rung:
         calls: list[tuple[str, list[Any]]] = []
         for h in tx_hashes:
             calls += [("debug_traceTransaction", [h, {"tracer": "callTracer"}]), ("eth_getTransactionByHash", [h])]
-        answers = self.client.batch(calls)
         out: list[Move] = []
-        for i, h in enumerate(tx_hashes):
-            frame, tx = answers[2 * i], answers[2 * i + 1]
-            for answer in (frame, tx):
-                if isinstance(answer, JsonRpcError):
-                    raise answer
+        for h, (frame, tx) in zip(tx_hashes, _pairs(self.client.batch(calls)), strict=True):
             out += moves_from_call_frame(frame or {}, h, _int(tx["blockNumber"]), tx["blockHash"])
         return out
 
@@ -228,13 +233,8 @@ class DebugTraceRung(Rung):
         for n in numbers:
             calls += [("debug_traceBlockByNumber", [hex(n), {"tracer": "callTracer"}]),
                       ("eth_getBlockByNumber", [hex(n), False])]
-        answers = self.client.batch(calls)
         out: list[Move] = []
-        for i, n in enumerate(numbers):
-            traces, block = answers[2 * i], answers[2 * i + 1]
-            for answer in (traces, block):
-                if isinstance(answer, JsonRpcError):
-                    raise answer
+        for n, (traces, block) in zip(numbers, _pairs(self.client.batch(calls)), strict=True):
             tx_hashes = block.get("transactions") or []
             for j, item in enumerate(traces or []):
                 tx = item.get("txHash") or (tx_hashes[j] if j < len(tx_hashes) else None)
