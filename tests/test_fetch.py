@@ -9,6 +9,7 @@ import pytest
 
 from trailscan.chains import get_chain
 from trailscan.devnet import Anvil
+from trailscan.errors import InputError
 from trailscan.fetch import FetchOptions, fetch
 from trailscan.model import METHOD_BLOCK_SCAN, METHOD_LOGS, Transfer
 from trailscan.sources.evm import EvmSource
@@ -16,7 +17,7 @@ from trailscan.sources.evm_native import RUNGS
 from trailscan.sources.rpc import RpcClient
 from trailscan.store import Store
 
-from .world import ALICE, BIG, World
+from .world import ALICE, BIG, BOB, World
 
 LOCAL = get_chain(31337)
 
@@ -140,3 +141,27 @@ def test_small_ranges_cover_everything(store: Store, source: EvmSource, world_no
     fetch(store, source, world.watched, options=FetchOptions(to_block=world.head, initial_range=1, max_range=2,
                                                              native_range=1, flush_rows=3))
     assert sorted(map(_key, store.transfers())) == sorted(world.transfers)
+
+
+def test_block_by_block_methods_are_bounded(store: Store, source: EvmSource,
+                                            world_node: tuple[Anvil, World]) -> None:
+    _, world = world_node
+    options = FetchOptions(to_block=world.head, native_method=METHOD_BLOCK_SCAN, max_scan_blocks=5)
+    with pytest.raises(InputError, match=rf"{world.head + 1} blocks is more than --max-scan-blocks 5"):
+        fetch(store, source, world.watched, options=options)
+    assert store.counts()["transfers"] == 0
+
+
+def test_block_by_block_scan_covers_addresses_with_different_gaps(store: Store, source: EvmSource,
+                                                                 world_node: tuple[Anvil, World]) -> None:
+    _, world = world_node
+    middle = world.head // 2
+    fetch(store, source, [ALICE], options=FetchOptions(to_block=middle, native_method="trace_block"))
+    fetch(store, source, [ALICE, BOB], options=FetchOptions(to_block=world.head, native_method="trace_block"))
+    stored = {(t.tx_hash, t.locator) for t in store.transfers(kind="native")}
+    expected = {(t[0], t[1]) for t in world.transfers if t[2] == "native"}
+    assert expected <= stored  # alice's movements, whichever fetch covered them
+    assert all(BOB in (t.from_address, t.to_address) or ALICE in (t.from_address, t.to_address)
+               for t in store.transfers(kind="native"))
+    assert store.covered(LOCAL.key, ["native"], BOB) == [(0, world.head)]
+    assert store.covered(LOCAL.key, ["native"], ALICE) == [(0, world.head)]

@@ -20,9 +20,9 @@ from .gcpause import paused_gc
 from .model import METHOD_BLOCK_SCAN, NATIVE, FetchSummary
 from .sources.evm import EvmSource
 from .sources.evm_logs import ADDRESS_QUERIES, TOKEN_QUERY, DecodeStats, LogQuery, decode_logs
-from .sources.evm_native import RUNG_BY_NAME, Move
+from .sources.evm_native import RUNG_BY_NAME, Move, Rung
 from .sources.rpc import JsonRpcError, raise_for_range
-from .store import Batch, Store, subtract_ranges
+from .store import Batch, Store, merge_ranges, subtract_ranges
 
 MAX_TOPIC_ADDRESSES = 50  # addresses OR-ed in one topic position (providers cap filter sizes)
 
@@ -130,6 +130,7 @@ class _Job:
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trailscan-writer")
         self.pending: Future[dict[str, int]] | None = None
         self.counts: dict[str, int] = {}
+        self.native_rung: Rung | None = None
 
     # -- orchestration ---------------------------------------------------------------------------
 
@@ -229,7 +230,11 @@ class _Job:
         if rung == METHOD_BLOCK_SCAN:
             summary.missing.append("no trace API: internal transfers not collected (top-level value only)")
         if self.native_rung.BLOCKWISE:
-            span = sum(h - lo_ + 1 for _, gaps in plan for lo_, h in gaps[:1] or [])
+            # a block-by-block method reads each block once for every address: one task over the union of gaps
+            union = merge_ranges(r for _, gaps in plan for r in gaps)
+            members = tuple(dict.fromkeys(a for task, _ in plan for a in task.subjects))
+            plan = [(_Task("native", "native", members, None, ()), union)]
+            span = sum(h - lo_ + 1 for lo_, h in union)
             if span > self.opts.max_scan_blocks:
                 raise InputError(
                     f"this endpoint only offers {rung} for native value, which reads every block; "
@@ -248,7 +253,7 @@ class _Job:
             "token": _Chunker(min(10, self.opts.initial_range), self.opts.max_range),
             "native": _Chunker(self.opts.native_range, self.opts.max_range),
         }
-        if getattr(self, "native_rung", None) is not None and self.native_rung.BLOCKWISE:
+        if self.native_rung is not None and self.native_rung.BLOCKWISE:
             chunkers["native"] = _Chunker(20, 20)
         in_flight: dict[Future[Any], tuple[_Task, int, int]] = {}
         with ThreadPoolExecutor(max_workers=max(1, self.opts.workers)) as pool:
@@ -284,6 +289,7 @@ class _Job:
         """Runs on a worker thread: one history query."""
         client = self.source.client
         if task.kind == "native":
+            assert self.native_rung is not None
             return self.native_rung.collect(task.subjects, lo, hi)
         assert task.query is not None
         tokens = task.subjects if task.kind == "token" else task.tokens
@@ -297,6 +303,7 @@ class _Job:
     def _absorb(self, task: _Task, lo: int, hi: int, result: Any) -> None:
         method = "eth_getLogs"
         if task.kind == "native":
+            assert self.native_rung is not None
             method = self.native_rung.NAME
             self._add_moves(result, method)
         else:
