@@ -9,18 +9,29 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from trailscan.chains import get_chain
 from trailscan.devnet import Anvil
+from trailscan.errors import RpcProtocolError
 from trailscan.fetch import FetchOptions, fetch
 from trailscan.model import Transfer
 from trailscan.sources.evm import EvmSource
 from trailscan.sources.rpc import RpcClient
 from trailscan.store import Store
 
-from .support.faultproxy import ALWAYS, FaultProxy, garbage, http_status, max_block_range, reset, too_many_results
+from .support.faultproxy import (
+    ALWAYS,
+    FaultProxy,
+    garbage,
+    http_status,
+    max_block_range,
+    reset,
+    rewrite,
+    too_many_results,
+)
 from .world import ALICE, DEPLOYER, World
 
 LOCAL = get_chain(31337)
@@ -119,3 +130,23 @@ def test_dead_provider_mid_fetch_keeps_committed_work(tmp_path: Path, world_node
         with RpcClient([proxy.url]) as client, Store(path) as store:
             fetch(store, EvmSource(client, LOCAL), world.watched, options=FetchOptions(to_block=world.head))
             assert sorted(map(_key, store.transfers())) == sorted(world.transfers)
+
+
+def test_a_lying_node_is_refused_and_the_store_kept(tmp_path: Path, world_node: tuple[Anvil, World]) -> None:
+    node, world = world_node
+    path = tmp_path / "lied.duckdb"
+    with RpcClient([node.url]) as client, Store(path) as store:
+        fetch(store, EvmSource(client, LOCAL), world.watched, options=FetchOptions(to_block=world.head // 2))
+        before = sorted(map(_key, store.transfers()))
+
+    def shift(_request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+        for log in answer.get("result") or []:
+            log["blockNumber"] = hex(int(log["blockNumber"], 16) + 10_000)  # a log from outside the range
+        return answer
+
+    with FaultProxy(node.url) as proxy:
+        proxy.add(rewrite(shift, method="eth_getLogs", times=ALWAYS))
+        with RpcClient([proxy.url], backoff_base=0.01) as client, Store(path) as store:
+            with pytest.raises(RpcProtocolError, match=r"answered a log in block \d+, outside"):
+                fetch(store, EvmSource(client, LOCAL), world.watched, options=FetchOptions(to_block=world.head))
+            assert sorted(map(_key, store.transfers())) == before
