@@ -5,7 +5,7 @@
   (c) ethereum-etl             export_token_transfers 2.4.2 from benchmarks/.venv-etl (a subprocess)
   (d) naive web3.py            Web3(HTTPProvider).eth.get_logs, sequential, decoding from/to/value
 
-Run: /tmp/venv/bin/python benchmarks/bench_fetch.py [--transfers 200000] [--only a,b,c,d]
+Run: .venv/bin/python benchmarks/bench_fetch.py [--transfers 200000] [--only a,b,c,d]
 See benchmarks/README.md.
 """
 
@@ -116,7 +116,7 @@ def trailscan_library(world: _world.World, tmp: Path) -> int:
     """The same fetch as the command, through the library in this process: like (b), no interpreter
     start-up or imports are counted (the CLI line shows what they add)."""
     from trailscan.chains import get_chain
-    from trailscan.fetch import FetchOptions, fetch
+    from trailscan.ingest import FetchOptions, fetch
     from trailscan.sources.evm import EvmSource
     from trailscan.sources.rpc import RpcClient
     from trailscan.store import Store

@@ -10,7 +10,7 @@ import pytest
 from trailscan.chains import get_chain
 from trailscan.devnet import Anvil
 from trailscan.errors import InputError
-from trailscan.fetch import FetchOptions, fetch
+from trailscan.ingest import FetchOptions, fetch
 from trailscan.model import METHOD_BLOCK_SCAN, METHOD_LOGS, Transfer
 from trailscan.sources.evm import EvmSource
 from trailscan.sources.evm_native import RUNGS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from trailscan.chains import get_chain
 from trailscan.devnet import Anvil
-from trailscan.fetch import fetch
+from trailscan.ingest import fetch
 from trailscan.sources.evm import EvmSource
 from trailscan.sources.rpc import RpcClient
 from trailscan.store import Store

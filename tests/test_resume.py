@@ -16,7 +16,7 @@ import pytest
 from trailscan.chains import get_chain
 from trailscan.devnet import Anvil
 from trailscan.errors import RpcProtocolError
-from trailscan.fetch import FetchOptions, fetch
+from trailscan.ingest import FetchOptions, fetch
 from trailscan.model import Transfer
 from trailscan.sources.evm import EvmSource
 from trailscan.sources.rpc import RpcClient

@@ -12,7 +12,7 @@ import pytest
 from trailscan.chains import get_chain
 from trailscan.devnet import Anvil
 from trailscan.errors import StoreError
-from trailscan.fetch import FetchOptions, fetch
+from trailscan.ingest import FetchOptions, fetch
 from trailscan.sources.evm import EvmSource
 from trailscan.sources.rpc import RpcClient
 from trailscan.store import SCHEMA_VERSION, Store, merge_ranges, subtract_ranges

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..chains import Chain, get_chain
 from ..errors import InputError
-from ..fetch import FetchOptions, fetch, validate_request
+from ..ingest import FetchOptions, fetch, validate_request
 from ..labels import LabelSet, load_labels
 from ..model import Transfer, format_amount
 from ..output import Format, render
