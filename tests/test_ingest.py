@@ -1,4 +1,4 @@
-"""Fetching from a real anvil node: exact records of every kind, through every native-value rung."""
+"""The ingestion job (trailscan.ingest) on a real anvil: exact records of every kind, via every native rung."""
 
 from __future__ import annotations
 
