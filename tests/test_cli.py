@@ -14,7 +14,8 @@ import pytest
 from trailscan.cli import main
 from trailscan.devnet import Anvil, free_port
 
-from .world import ALICE, BOB, World
+from .support.faultproxy import ALWAYS, FaultProxy, rpc_error
+from .world import ALICE, BOB, DAVE, World
 
 KEY = "0123456789abcdef0123456789abcdef"
 
@@ -185,3 +186,17 @@ def test_transfers_name_counterparties_from_case_labels(filled_store: Path, tmp_
     assert all(r["to_label"] is None for r in rows if r["to"] not in (BOB,))
     code, out, _ = run(capsys, "transfers", ALICE, "--store", str(filled_store), "--labels", str(case))
     assert "Broker <b>X</b> [gpu-broker]" in out  # shown as text, never interpreted
+
+
+def test_a_node_error_is_one_line(filled_store: Path, world_node: tuple[Anvil, World],
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    node, _ = world_node
+    before = _digest(filled_store)
+    with FaultProxy(node.url) as proxy:
+        proxy.add(rpc_error(-32000, "header not found", method="eth_getLogs", times=ALWAYS))
+        code, out, err = run(capsys, "fetch", "--rpc", proxy.url, "--chain", "31337", "-a", DAVE,
+                             "--store", str(filled_store))
+    assert code == 1 and out == ""
+    assert err == ("Error: the RPC endpoint answered error -32000 to eth_getLogs: header not found; "
+                   "is the node synced and the request valid?\n")
+    assert _digest(filled_store) == before

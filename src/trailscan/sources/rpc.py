@@ -40,14 +40,19 @@ _NOT_SUPPORTED_MSG = re.compile(
 )
 
 
-class JsonRpcError(Exception):
-    """An error object returned by the node for one call."""
+class JsonRpcError(RpcError):
+    """An error object returned by the node for one call (``message`` is the node's own text)."""
 
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
+    def __init__(self, code: int, message: str, data: Any = None, *, method: str = "") -> None:
+        super().__init__(message, code=code)
         self.message = message
         self.data = data
+        self.method = method
+
+    def __str__(self) -> str:
+        call = f" to {self.method}" if self.method else ""
+        text = " ".join(str(self.message).split())[:300]
+        return f"the RPC endpoint answered error {self.code}{call}: {text}; is the node synced and the request valid?"
 
     @property
     def kind(self) -> str:
@@ -176,6 +181,8 @@ class RpcClient:
                 if isinstance(answer, JsonRpcError) and answer.kind == "rate" and attempt < self.max_retries:
                     again.append(idx)
                 else:
+                    if isinstance(answer, JsonRpcError):
+                        answer.method = calls[idx][0]
                     results[idx] = answer
             if again:
                 self._count_retry()
