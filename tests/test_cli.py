@@ -8,13 +8,14 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from trailscan.cli import main
 from trailscan.devnet import Anvil, free_port
 
-from .support.faultproxy import ALWAYS, FaultProxy, rpc_error
+from .support.faultproxy import ALWAYS, FaultProxy, result, rewrite, rpc_error
 from .world import ALICE, BOB, DAVE, World
 
 KEY = "0123456789abcdef0123456789abcdef"
@@ -200,3 +201,35 @@ def test_a_node_error_is_one_line(filled_store: Path, world_node: tuple[Anvil, W
     assert err == ("Error: the RPC endpoint answered error -32000 to eth_getLogs: header not found; "
                    "is the node synced and the request valid?\n")
     assert _digest(filled_store) == before
+
+
+def _scramble_traces(_request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    answer["result"] = [{"action": 5, "traceAddress": "x", "transactionHash": "0x01", "type": "call"}]
+    return answer
+
+
+@pytest.mark.parametrize("rule", [
+    lambda: rewrite(_scramble_traces, method="trace_transaction", times=ALWAYS),
+    lambda: result({"number": "0x1"}, method="eth_getBlockByNumber", times=ALWAYS),
+    lambda: result("zzz", method="eth_blockNumber", times=ALWAYS),
+], ids=["traces", "blocks", "head"])
+def test_malformed_answers_are_one_line(rule: Any, filled_store: Path, world_node: tuple[Anvil, World],
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    node, _ = world_node
+    before = _digest(filled_store)
+    with FaultProxy(node.url) as proxy:
+        proxy.add(rule())
+        code, out, err = run(capsys, "fetch", "--rpc", proxy.url, "--chain", "31337", "-a", BOB,
+                             "--store", str(filled_store))
+    assert code == 1 and out == ""
+    assert err.startswith("Error: the RPC endpoint answered") and err.count("\n") == 1
+    assert "Traceback" not in err
+    assert _digest(filled_store) == before
+
+
+@pytest.mark.parametrize("url", ["http://", "http://exa mple.com:8545", "https://host:99999999/"])
+def test_malformed_rpc_urls(url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "fetch", "--rpc", url, "-a", ALICE, "--store", str(tmp_path / "s.duckdb"))
+    assert code == 1
+    assert err.startswith("Error: malformed RPC URL") or err.startswith("Error: cannot connect")
+    assert not (tmp_path / "s.duckdb").exists()

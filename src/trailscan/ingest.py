@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .chains import Chain
-from .errors import InputError, RangeTooLarge, RpcError
+from .errors import InputError, RangeTooLarge, RpcError, RpcProtocolError
 from .gcpause import paused_gc
 from .model import METHOD_BLOCK_SCAN, NATIVE, FetchSummary
 from .sources.evm import EvmSource
@@ -290,7 +290,12 @@ class _Job:
         client = self.source.client
         if task.kind == "native":
             assert self.native_rung is not None
-            return self.native_rung.collect(task.subjects, lo, hi)
+            try:
+                return self.native_rung.collect(task.subjects, lo, hi)
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+                # the node's answers are untrusted data: a wrong shape is the node's fault, reported as such
+                raise RpcProtocolError(f"the RPC endpoint answered malformed {self.native_rung.NAME} data "
+                                       f"({type(exc).__name__}: {str(exc)[:80]})", endpoint=client.endpoint) from exc
         assert task.query is not None
         tokens = task.subjects if task.kind == "token" else task.tokens
         subjects = task.subjects if task.kind == "logs" else ()

@@ -20,8 +20,12 @@ def redact_url(url: str) -> str:
     except ValueError:
         return "<unparseable URL>"
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    try:
+        port = parts.port
+    except ValueError:  # out of range or not a number: show the text as given
+        port = parts.netloc.rpartition(":")[2] or None
+    if port:
+        host = f"{host}:{port}"
     if parts.username or parts.password:
         host = f"***@{host}"
     segments = ["***" if _SECRETISH.match(seg) else seg for seg in parts.path.split("/")]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -191,14 +191,23 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """All or nothing; a database failure (disk full, I/O error) becomes a StoreError after rollback."""
         with self._lock:
             self.con.execute("BEGIN TRANSACTION")
             try:
                 yield
+                self.con.execute("COMMIT")
+            except duckdb.Error as exc:
+                self._rollback()
+                raise StoreError(f"writing to the store {self.path} failed: {_one_line(exc)}",
+                                 hint="nothing of this batch was written; check free disk space and run again") from exc
             except BaseException:
-                self.con.execute("ROLLBACK")
+                self._rollback()
                 raise
-            self.con.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        with suppress(duckdb.Error):  # the transaction may already be gone (DuckDB aborts it on some errors)
+            self.con.execute("ROLLBACK")
 
     # -- writing ------------------------------------------------------------------------------------
 

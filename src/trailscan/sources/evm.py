@@ -73,7 +73,11 @@ class EvmSource:
             block = self.client.call("eth_getBlockByNumber", [tag, False])
         except JsonRpcError:
             return None
-        return _hex_int(block["number"], "block number") if block else None
+        if not block:
+            return None
+        if not isinstance(block, dict):
+            raise RpcProtocolError(f"the RPC endpoint answered a malformed {tag} block")
+        return _hex_int(block.get("number"), "block number")
 
     def finalized(self, head: int) -> int:
         tagged = self.tagged_block("finalized")
@@ -91,7 +95,9 @@ class EvmSource:
                     raise block
                 if block is None:
                     raise RpcProtocolError(f"the RPC endpoint does not know block {n}")
-                out[n] = (block["hash"], _hex_int(block["timestamp"], "timestamp"))
+                if not isinstance(block, dict) or not isinstance(block.get("hash"), str):
+                    raise RpcProtocolError(f"the RPC endpoint answered a malformed block {n}")
+                out[n] = (block["hash"], _hex_int(block.get("timestamp"), "timestamp"))
         return out
 
     def tokens(self, addresses: Sequence[str]) -> list[Token]:

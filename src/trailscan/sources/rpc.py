@@ -124,6 +124,11 @@ class RpcClient:
                 raise RpcError(
                     f"unsupported RPC URL {redact_url(url)!r}", hint="use an http:// or https:// endpoint"
                 )
+            try:
+                if not httpx.URL(url).host:
+                    raise httpx.InvalidURL("no host")
+            except httpx.InvalidURL:
+                raise RpcError(f"malformed RPC URL {redact_url(url)!r}", hint="check the host and port") from None
         self.urls = list(urls)
         self.rps = rps
         self.max_retries = max_retries
