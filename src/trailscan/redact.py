@@ -21,7 +21,7 @@ def redact_url(url: str) -> str:
         return "<unparseable URL>"
     host = parts.hostname or ""
     try:
-        port = parts.port
+        port: int | str | None = parts.port
     except ValueError:  # out of range or not a number: show the text as given
         port = parts.netloc.rpartition(":")[2] or None
     if port:
