@@ -117,7 +117,7 @@ def test_dead_provider_mid_fetch_keeps_committed_work(tmp_path: Path, world_node
     node, world = world_node
     path = tmp_path / "dead.duckdb"
     with FaultProxy(node.url) as proxy:
-        proxy.add(reset(method="eth_getLogs", nth=20, times=times))
+        proxy.add(reset(method="eth_getLogs", nth=5, times=times))  # the 5th of ~16 batched range requests
         with RpcClient([proxy.url], backoff_base=0.01, max_retries=1) as client, Store(path) as store:
             source = EvmSource(client, LOCAL)
             options = FetchOptions(to_block=world.head, max_range=2, initial_range=2, flush_rows=1,

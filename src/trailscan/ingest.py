@@ -50,10 +50,13 @@ class FetchOptions:
 @dataclass
 class _Task:
     kind: str  # logs | token | native
-    scope: str
+    scopes: tuple[str, ...]  # the coverage written for each subject when a range is done
     subjects: tuple[str, ...]
-    query: LogQuery | None
+    queries: tuple[LogQuery, ...]  # sent together as one JSON-RPC batch per range (none for native)
     tokens: tuple[str, ...]
+
+
+Coverage = tuple[str, list[str]]  # (scope written, scopes that already count as covered)
 
 
 class _Chunker:
@@ -183,24 +186,30 @@ class _Job:
         plan: list[tuple[_Task, list[tuple[int, int]]]] = []
         token_key = ",".join(sorted(self.tokens))
         if self.addresses:
+            parts: list[Coverage] = []
             for query in ADDRESS_QUERIES:
                 base = f"logs:{query.name}"
                 scope = f"{base}@{token_key}" if token_key else base
-                plan += self._grouped("logs", scope, [base, scope], self.addresses, lo, hi, query)
+                parts.append((scope, [base, scope]))
+            plan += self._grouped("logs", parts, self.addresses, lo, hi, ADDRESS_QUERIES)
         else:
-            plan += self._grouped("token", "token-logs", ["token-logs"], self.tokens, lo, hi, TOKEN_QUERY)
+            plan += self._grouped("token", [("token-logs", ["token-logs"])], self.tokens, lo, hi, (TOKEN_QUERY,))
         if self.opts.native and self.addresses:
             plan += self._native_plan(lo, hi, summary)
         elif self.opts.native:
             summary.missing.append("native transfers not collected: no --address given (token-wide fetch)")
         return plan
 
-    def _grouped(self, kind: str, scope: str, scopes: list[str], subjects: Sequence[str], lo: int, hi: int,
-                 query: LogQuery | None) -> list[tuple[_Task, list[tuple[int, int]]]]:
-        """Subjects with the same coverage gaps share one task (their addresses are OR-ed in one filter)."""
+    def _grouped(self, kind: str, parts: list[Coverage], subjects: Sequence[str], lo: int, hi: int,
+                 queries: tuple[LogQuery, ...]) -> list[tuple[_Task, list[tuple[int, int]]]]:
+        """Subjects with the same coverage gaps share one task (their addresses are OR-ed in one filter).
+
+        A subject's gaps are the blocks any of the task's queries still lacks."""
         by_gaps: dict[tuple[tuple[int, int], ...], list[str]] = {}
         for subject in subjects:
-            gaps = tuple(subtract_ranges(lo, hi, self.store.covered(self.chain.key, scopes, subject)))
+            gaps = tuple(merge_ranges(
+                gap for _, counted in parts
+                for gap in subtract_ranges(lo, hi, self.store.covered(self.chain.key, counted, subject))))
             if gaps:
                 by_gaps.setdefault(gaps, []).append(subject)
         tokens = tuple(self.tokens) if kind != "native" else ()
@@ -208,11 +217,11 @@ class _Job:
         for gaps, members in by_gaps.items():
             for start in range(0, len(members), MAX_TOPIC_ADDRESSES):
                 group = tuple(members[start:start + MAX_TOPIC_ADDRESSES])
-                out.append((_Task(kind, scope, group, query, tokens), list(gaps)))
+                out.append((_Task(kind, tuple(scope for scope, _ in parts), group, queries, tokens), list(gaps)))
         return out
 
     def _native_plan(self, lo: int, hi: int, summary: FetchSummary) -> list[tuple[_Task, list[tuple[int, int]]]]:
-        plan = self._grouped("native", "native", ["native"], self.addresses, lo, hi, None)
+        plan = self._grouped("native", [("native", ["native"])], self.addresses, lo, hi, ())
         if not plan:
             return []  # everything already covered: no need to probe the endpoint
         caps = self.source.probe()
@@ -233,7 +242,7 @@ class _Job:
             # a block-by-block method reads each block once for every address: one task over the union of gaps
             union = merge_ranges(r for _, gaps in plan for r in gaps)
             members = tuple(dict.fromkeys(a for task, _ in plan for a in task.subjects))
-            plan = [(_Task("native", "native", members, None, ()), union)]
+            plan = [(_Task("native", ("native",), members, (), ()), union)]
             span = sum(h - lo_ + 1 for lo_, h in union)
             if span > self.opts.max_scan_blocks:
                 raise InputError(
@@ -296,14 +305,17 @@ class _Job:
                 # the node's answers are untrusted data: a wrong shape is the node's fault, reported as such
                 raise RpcProtocolError(f"the RPC endpoint answered malformed {self.native_rung.NAME} data "
                                        f"({type(exc).__name__}: {str(exc)[:80]})", endpoint=client.endpoint) from exc
-        assert task.query is not None
         tokens = task.subjects if task.kind == "token" else task.tokens
         subjects = task.subjects if task.kind == "logs" else ()
-        try:
-            return client.call("eth_getLogs", [task.query.params(lo, hi, subjects, tokens)])
-        except JsonRpcError as exc:
-            raise_for_range(exc, client.endpoint)
-            raise  # pragma: no cover - raise_for_range always raises
+        logs: list[Any] = []
+        for answer in client.batch([("eth_getLogs", [q.params(lo, hi, subjects, tokens)]) for q in task.queries]):
+            if isinstance(answer, JsonRpcError):
+                raise_for_range(answer, client.endpoint)  # a refusal of any query splits the whole range
+            if not isinstance(answer, list):
+                raise RpcProtocolError("the RPC endpoint answered eth_getLogs with something that is not a list",
+                                       endpoint=client.endpoint)
+            logs += answer
+        return logs
 
     def _absorb(self, task: _Task, lo: int, hi: int, result: Any) -> None:
         method = "eth_getLogs"
@@ -312,12 +324,10 @@ class _Job:
             method = self.native_rung.NAME
             self._add_moves(result, method)
         else:
-            if not isinstance(result, list):
-                raise RpcError("the RPC endpoint answered eth_getLogs with something that is not a list",
-                               endpoint=self.source.client.endpoint)
             decode_logs(result, self.chain.key, lo, hi, self.batch, self.stats)
-        for subject in task.subjects:
-            self.batch.coverage.append((task.scope, subject, lo, hi, method))
+        for scope in task.scopes:
+            for subject in task.subjects:
+                self.batch.coverage.append((scope, subject, lo, hi, method))
 
     def _add_moves(self, moves: list[Move], method: str) -> None:
         t = self.batch.transfers

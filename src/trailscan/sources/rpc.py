@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import orjson
@@ -338,7 +338,7 @@ def _parse_batch(content: bytes, first_id: int, n: int) -> list[Any]:
 _MISSING = object()
 
 
-def raise_for_range(exc: JsonRpcError, endpoint: str) -> None:
+def raise_for_range(exc: JsonRpcError, endpoint: str) -> NoReturn:
     """Turn a "range too large / too many results" error into :class:`RangeTooLarge`, else re-raise."""
     if exc.kind == "range":
         raise RangeTooLarge(exc.message, endpoint=endpoint, code=exc.code) from exc
