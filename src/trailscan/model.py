@@ -100,4 +100,3 @@ class FetchSummary:
     native_method: str | None = None
     missing: list[str] = field(default_factory=list)
     reorged_blocks: list[int] = field(default_factory=list)
-    skipped_ranges: int = 0

@@ -65,7 +65,6 @@ TOKEN_QUERY = LogQuery("token", tuple(FUNGIBLE_AND_721 + MULTI), 0)
 @dataclass
 class DecodeStats:
     skipped: int = 0  # logs with a standard topic but a non-standard shape
-    removed: int = 0  # logs the node flagged as removed by a reorg
     blocks_without_time: set[int] = field(default_factory=set)
 
 
@@ -79,8 +78,7 @@ def decode_logs(logs: list[dict[str, Any]], chain: str, lo: int, hi: int, batch:
     per_block: dict[str, tuple[int, int | None]] = {}  # block hash -> (number, time): parsed once per block
     lowered: dict[str, str] = {}
     for log in logs:
-        if log.get("removed"):
-            stats.removed += 1
+        if log.get("removed"):  # the node says a reorg took this log back
             continue
         try:
             topics = log["topics"]
