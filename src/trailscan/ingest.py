@@ -335,10 +335,11 @@ class _Job:
             if m.sender not in self.watched and m.receiver not in self.watched:
                 continue
             values = (self.chain.key, m.block_number, m.block_hash, None, m.tx_hash, f"call:{m.path}", NATIVE,
-                      m.sender, m.receiver, NATIVE, None, str(m.value), self.chain.native_decimals, method)
+                      m.sender, m.receiver, NATIVE, None, str(m.value), self.chain.native_decimals, method,
+                      m.tx_index, m.tx_from)
             for column, value in zip(("chain", "block_number", "block_hash", "block_time", "tx_hash", "locator",
                                       "kind", "from_address", "to_address", "asset", "token_id", "amount",
-                                      "decimals", "method"), values, strict=True):
+                                      "decimals", "method", "tx_index", "tx_from"), values, strict=True):
                 t[column].append(value)
             if m.block_number not in self.batch.blocks:
                 self.batch.blocks[m.block_number] = (m.block_hash, None, False)

@@ -25,7 +25,7 @@ import pyarrow as pa
 from .errors import StoreError
 from .model import Approval, Token, Transfer
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TRANSFER_COLUMNS: tuple[tuple[str, str, pa.DataType], ...] = (
     ("chain", "VARCHAR NOT NULL", pa.string()),
@@ -42,6 +42,10 @@ TRANSFER_COLUMNS: tuple[tuple[str, str, pa.DataType], ...] = (
     ("amount", "VARCHAR NOT NULL", pa.string()),
     ("decimals", "INTEGER", pa.int32()),
     ("method", "VARCHAR NOT NULL", pa.string()),
+    # schema 2: the transaction's position in its block, and its sender where the record itself shows it
+    # (native value: the root call's caller). A log does not name the sender: see the tx_senders table.
+    ("tx_index", "INTEGER", pa.int32()),
+    ("tx_from", "VARCHAR", pa.string()),
 )
 APPROVAL_COLUMNS: tuple[tuple[str, str, pa.DataType], ...] = (
     ("chain", "VARCHAR NOT NULL", pa.string()),
@@ -56,11 +60,17 @@ APPROVAL_COLUMNS: tuple[tuple[str, str, pa.DataType], ...] = (
     ("asset", "VARCHAR NOT NULL", pa.string()),
     ("amount", "VARCHAR NOT NULL", pa.string()),
     ("method", "VARCHAR NOT NULL", pa.string()),
+    ("tx_index", "INTEGER", pa.int32()),  # schema 2
 )
+_V1_COLUMNS = {"transfers": 14, "approvals": 12}  # the columns a schema-1 table was created with
 
 
 def _ddl(name: str, columns: Sequence[tuple[str, str, pa.DataType]]) -> str:
-    return f"CREATE TABLE {name} (" + ", ".join(f"{c} {t}" for c, t, _ in columns) + ")"
+    return f"CREATE TABLE {name} (" + ", ".join(f"{c} {t}" for c, t, _ in columns[:_V1_COLUMNS[name]]) + ")"
+
+
+def _added(name: str, columns: Sequence[tuple[str, str, pa.DataType]]) -> tuple[str, ...]:
+    return tuple(f"ALTER TABLE {name} ADD COLUMN {c} {t}" for c, t, _ in columns[_V1_COLUMNS[name]:])
 
 
 # Ordered migrations: index i brings a store from version i to i + 1.
@@ -76,9 +86,31 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE coverage (chain VARCHAR NOT NULL, scope VARCHAR NOT NULL, subject VARCHAR NOT NULL,"
         " lo UBIGINT NOT NULL, hi UBIGINT NOT NULL, method VARCHAR NOT NULL)",
     ),
+    (  # 2: what clustering reads (tx order and senders, contract status) and what it derives
+        *_added("transfers", TRANSFER_COLUMNS),
+        *_added("approvals", APPROVAL_COLUMNS),
+        "CREATE TABLE tx_senders (chain VARCHAR NOT NULL, tx_hash VARCHAR NOT NULL, block_number UBIGINT NOT NULL,"
+        " tx_index INTEGER, tx_from VARCHAR NOT NULL, tx_to VARCHAR, PRIMARY KEY (chain, tx_hash))",
+        "CREATE TABLE address_info (chain VARCHAR NOT NULL, address VARCHAR NOT NULL, is_contract BOOLEAN NOT NULL,"
+        " delegated_to VARCHAR, checked_block UBIGINT NOT NULL, PRIMARY KEY (chain, address))",
+        "CREATE TABLE links (chain VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR NOT NULL,"
+        " heuristic VARCHAR NOT NULL, confidence INTEGER NOT NULL, evidence VARCHAR NOT NULL,"
+        " params VARCHAR NOT NULL, derived_at TIMESTAMP NOT NULL, run_id INTEGER NOT NULL)",
+        "CREATE TABLE link_reviews (chain VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR NOT NULL,"
+        " heuristic VARCHAR NOT NULL, confidence INTEGER NOT NULL, status VARCHAR NOT NULL,"
+        " reason VARCHAR NOT NULL, evidence VARCHAR NOT NULL, run_id INTEGER NOT NULL)",
+        "CREATE TABLE derived_labels (chain VARCHAR NOT NULL, address VARCHAR NOT NULL, label VARCHAR NOT NULL,"
+        " category VARCHAR NOT NULL, actor VARCHAR, heuristic VARCHAR NOT NULL, confidence INTEGER NOT NULL,"
+        " evidence VARCHAR NOT NULL, run_id INTEGER NOT NULL)",
+        "CREATE TABLE clusters (chain VARCHAR NOT NULL, address VARCHAR NOT NULL, cluster_id VARCHAR NOT NULL,"
+        " run_id INTEGER NOT NULL, PRIMARY KEY (chain, address))",
+        "CREATE TABLE cluster_runs (run_id INTEGER PRIMARY KEY, started TIMESTAMP NOT NULL,"
+        " finished TIMESTAMP NOT NULL, settings VARCHAR NOT NULL, summary VARCHAR NOT NULL)",
+    ),
 )
 
-EXPORTABLE = ("transfers", "approvals", "tokens", "blocks", "coverage")
+EXPORTABLE = ("transfers", "approvals", "tokens", "blocks", "coverage", "tx_senders", "address_info", "links",
+              "link_reviews", "derived_labels", "clusters")
 
 
 @dataclass
@@ -318,6 +350,7 @@ class Store:
                 ).fetchone()
                 removed += int(row[0]) if row else 0
                 self.con.execute(f"DELETE FROM {table} WHERE chain = ? AND block_number >= ?", [chain, block])
+            self.con.execute("DELETE FROM tx_senders WHERE chain = ? AND block_number >= ?", [chain, block])
             self.con.execute("DELETE FROM blocks WHERE chain = ? AND number >= ?", [chain, block])
             self.con.execute("DELETE FROM coverage WHERE chain = ? AND lo >= ?", [chain, block])
             self.con.execute("UPDATE coverage SET hi = ? WHERE chain = ? AND hi >= ?", [block - 1, chain, block])
@@ -394,7 +427,7 @@ class Store:
         """Hive-partitioned Parquet: ``folder/<table>/chain_part=eip155-1/block_range=<start>/*.parquet``."""
         _check_table(table)
         number = "number" if table == "blocks" else "block_number"
-        if table in ("tokens", "coverage"):
+        if table not in ("transfers", "approvals", "blocks", "tx_senders"):  # no block number to split by
             part, extra = "PARTITION_BY (chain_part)", ""
         else:
             part = "PARTITION_BY (chain_part, block_range)"

@@ -10,6 +10,7 @@ import typer
 
 from .. import __version__
 from ..errors import TrailscanError
+from . import cluster as cluster_commands
 from . import evm as evm_commands
 from . import labels as labels_commands
 
@@ -42,6 +43,7 @@ def _root(
 
 evm_commands.register(app)
 app.add_typer(labels_commands.app, name="labels")
+cluster_commands.register(app)
 
 
 def _debug_requested(argv: list[str]) -> bool:

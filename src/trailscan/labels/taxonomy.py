@@ -85,3 +85,16 @@ def _name_for(score: int) -> str | None:
 
 def confidence_help() -> str:
     return ", ".join(f"{name} ({score})" for name, score in CONFIDENCE.items())
+
+
+# Categories of services: addresses that act for many people. Clustering never links through them, and
+# tracing stops at them. Both trailscan's own names and GraphSense concepts.
+SERVICE_CATEGORIES: frozenset[str] = frozenset({
+    "exchange", "exchange-deposit", "gpu-marketplace", "gpu-broker", "cloud-provider", "cloud-reseller",
+    "data-centre", "otc-desk", "bridge", "dex", "mixer", "payment-processor", "stablecoin", "gpu-token",
+    "defi", "defi_dex", "defi_lending", "defi_bridge", "mining_service", "market", "payment_processor",
+    "wallet_service", "mixing_service", "coinjoin", "gambling", "hosting", "shop", "service", "vasp",
+    "smart_contract", "token", "faucet",
+})
+# Categories whose addresses receive customers' deposits (the deposit-reuse heuristic's destinations).
+EXCHANGE_CATEGORIES: frozenset[str] = frozenset({"exchange", "vasp"})

@@ -85,6 +85,8 @@ def decode_logs(logs: list[dict[str, Any]], chain: str, lo: int, hi: int, batch:
             block_hash = log["blockHash"]
             tx = log["transactionHash"]
             index = int(log["logIndex"], 16)
+            position = log.get("transactionIndex")
+            tx_index = int(position, 16) if position is not None else None
             raw_asset = log["address"]
             data = log["data"]
             known = per_block.get(block_hash)
@@ -107,22 +109,24 @@ def decode_logs(logs: list[dict[str, Any]], chain: str, lo: int, hi: int, batch:
         n = len(topics)
         if head == TRANSFER and n == 3 and len(data) == 66:  # ERC-20: the hot path, appended inline
             erc20.append((number, block_hash, when, tx, f"log:{index}", "0x" + topics[1][26:],
-                          "0x" + topics[2][26:], asset, str(int(data, 16))))
+                          "0x" + topics[2][26:], asset, str(int(data, 16)), tx_index))
         elif head == TRANSFER and n == 4:
             _transfer(t, chain, number, block_hash, when, tx, f"log:{index}", "erc721",
-                      "0x" + topics[1][26:], "0x" + topics[2][26:], asset, str(int(topics[3], 16)), "1")
+                      "0x" + topics[1][26:], "0x" + topics[2][26:], asset, str(int(topics[3], 16)), "1", tx_index)
         elif head == TRANSFER_SINGLE and n == 4 and len(data) == 130:
             _transfer(t, chain, number, block_hash, when, tx, f"log:{index}", "erc1155",
                       "0x" + topics[2][26:], "0x" + topics[3][26:], asset,
-                      str(int(data[2:66], 16)), str(int(data[66:130], 16)))
+                      str(int(data[2:66], 16)), str(int(data[66:130], 16)), tx_index)
         elif head == TRANSFER_BATCH and n == 4:
-            _batch(t, chain, number, block_hash, when, tx, index, topics, asset, data, stats)
+            _batch(t, chain, number, block_hash, when, tx, index, topics, asset, data, stats, tx_index)
         elif head == APPROVAL and n == 3 and len(data) == 66:
-            _approval(a, chain, number, block_hash, when, tx, index, "erc20", topics, asset, str(int(data, 16)))
+            _approval(a, chain, number, block_hash, when, tx, (index, tx_index), "erc20", topics, asset,
+                      str(int(data, 16)))
         elif head == APPROVAL and n == 4:
-            _approval(a, chain, number, block_hash, when, tx, index, "erc721", topics, asset, str(int(topics[3], 16)))
+            _approval(a, chain, number, block_hash, when, tx, (index, tx_index), "erc721", topics, asset,
+                      str(int(topics[3], 16)))
         elif head == APPROVAL_FOR_ALL and n == 3 and len(data) == 66:
-            _approval(a, chain, number, block_hash, when, tx, index, "erc721-all", topics, asset,
+            _approval(a, chain, number, block_hash, when, tx, (index, tx_index), "erc721-all", topics, asset,
                       "1" if int(data, 16) else "0")
         else:
             stats.skipped += 1
@@ -131,9 +135,9 @@ def decode_logs(logs: list[dict[str, Any]], chain: str, lo: int, hi: int, batch:
 
 
 def _columns(t: dict[str, list[Any]], chain: str, rows: list[tuple[Any, ...]]) -> None:
-    """Append ERC-20 rows (number, hash, time, tx, locator, from, to, asset, amount) column by column."""
+    """Append ERC-20 rows (number, hash, time, tx, locator, from, to, asset, amount, tx index) column by column."""
     size = len(rows)
-    numbers, hashes, times, txs, locators, senders, receivers, assets, amounts = zip(*rows, strict=True)
+    numbers, hashes, times, txs, locators, senders, receivers, assets, amounts, positions = zip(*rows, strict=True)
     t["chain"] += [chain] * size
     t["block_number"] += numbers
     t["block_hash"] += hashes
@@ -148,11 +152,13 @@ def _columns(t: dict[str, list[Any]], chain: str, rows: list[tuple[Any, ...]]) -
     t["amount"] += amounts
     t["decimals"] += [None] * size
     t["method"] += [METHOD_LOGS] * size
+    t["tx_index"] += positions
+    t["tx_from"] += [None] * size  # a log does not say who sent its transaction
 
 
 def _transfer(t: dict[str, list[Any]], chain: str, number: int, block_hash: str, when: int | None, tx: str,
               locator: str, kind: str, sender: str, receiver: str, asset: str, token_id: str | None,
-              amount: str) -> None:
+              amount: str, tx_index: int | None) -> None:
     t["chain"].append(chain)
     t["block_number"].append(number)
     t["block_hash"].append(block_hash)
@@ -167,10 +173,12 @@ def _transfer(t: dict[str, list[Any]], chain: str, number: int, block_hash: str,
     t["amount"].append(amount)
     t["decimals"].append(None)
     t["method"].append(METHOD_LOGS)
+    t["tx_index"].append(tx_index)
+    t["tx_from"].append(None)
 
 
 def _batch(t: dict[str, list[Any]], chain: str, number: int, block_hash: str, when: int | None, tx: str,
-           index: int, topics: list[str], asset: str, data: str, stats: DecodeStats) -> None:
+           index: int, topics: list[str], asset: str, data: str, stats: DecodeStats, tx_index: int | None) -> None:
     from eth_abi.abi import decode as abi_decode  # rare path; eth_abi is slow to import
 
     try:
@@ -183,20 +191,21 @@ def _batch(t: dict[str, list[Any]], chain: str, number: int, block_hash: str, wh
         return
     for j, (token_id, value) in enumerate(zip(ids, values, strict=True)):
         _transfer(t, chain, number, block_hash, when, tx, f"log:{index}:{j}", "erc1155",
-                  "0x" + topics[2][26:], "0x" + topics[3][26:], asset, str(token_id), str(value))
+                  "0x" + topics[2][26:], "0x" + topics[3][26:], asset, str(token_id), str(value), tx_index)
 
 
 def _approval(a: dict[str, list[Any]], chain: str, number: int, block_hash: str, when: int | None, tx: str,
-              index: int, kind: str, topics: list[str], asset: str, amount: str) -> None:
+              position: tuple[int, int | None], kind: str, topics: list[str], asset: str, amount: str) -> None:
     a["chain"].append(chain)
     a["block_number"].append(number)
     a["block_hash"].append(block_hash)
     a["block_time"].append(when)
     a["tx_hash"].append(tx)
-    a["log_index"].append(index)
+    a["log_index"].append(position[0])
     a["kind"].append(kind)
     a["owner"].append("0x" + topics[1][26:])
     a["spender"].append("0x" + topics[2][26:])
     a["asset"].append(asset)
     a["amount"].append(amount)
     a["method"].append(METHOD_LOGS)
+    a["tx_index"].append(position[1])

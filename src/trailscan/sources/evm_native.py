@@ -34,6 +34,8 @@ class Move:
     sender: str
     receiver: str
     value: int
+    tx_index: int | None = None  # position of the transaction in its block
+    tx_from: str | None = None  # the transaction's sender (the root call's caller)
 
 
 def _int(value: Any) -> int:
@@ -58,6 +60,8 @@ def moves_from_flat_traces(traces: Iterable[dict[str, Any]]) -> list[Move]:
     """Parity-style traces (trace_transaction / trace_block / trace_filter) of whole transactions."""
     items = list(traces)
     errored = {(t.get("transactionHash"), tuple(t.get("traceAddress") or ())) for t in items if t.get("error")}
+    roots = {t.get("transactionHash"): str((t.get("action") or {}).get("from") or "").lower() or None
+             for t in items if not t.get("traceAddress")}
     out: list[Move] = []
     for t in items:
         tx = t.get("transactionHash")
@@ -78,13 +82,17 @@ def moves_from_flat_traces(traces: Iterable[dict[str, Any]]) -> list[Move]:
             continue
         amount = _int(value or "0x0")
         if amount and sender and receiver:
+            position = t.get("transactionPosition")
             out.append(Move(tx, _int(t.get("blockNumber", 0)), str(t.get("blockHash", "")),
-                            ".".join(str(p) for p in path), sender.lower(), receiver.lower(), amount))
+                            ".".join(str(p) for p in path), sender.lower(), receiver.lower(), amount,
+                            _int(position) if position is not None else None, roots.get(tx)))
     return out
 
 
-def moves_from_call_frame(frame: dict[str, Any], tx: str, number: int, block_hash: str) -> list[Move]:
+def moves_from_call_frame(frame: dict[str, Any], tx: str, number: int, block_hash: str,
+                          tx_index: int | None = None) -> list[Move]:
     """A callTracer frame tree (debug_trace*): errored frames and everything below them are skipped."""
+    root = str(frame.get("from") or "").lower() or None
     out: list[Move] = []
     stack: list[tuple[dict[str, Any], tuple[int, ...]]] = [(frame, ())]
     while stack:
@@ -97,7 +105,7 @@ def moves_from_call_frame(frame: dict[str, Any], tx: str, number: int, block_has
             sender, receiver = node.get("from"), node.get("to")
             if amount and sender and receiver:
                 out.append(Move(tx, number, block_hash, ".".join(map(str, path)), sender.lower(),
-                                receiver.lower(), amount))
+                                receiver.lower(), amount, tx_index, root))
         for i, child in enumerate(node.get("calls") or []):
             stack.append((child, (*path, i)))
     return out
@@ -146,7 +154,9 @@ class Rung:
             calls += [("debug_traceTransaction", [h, {"tracer": "callTracer"}]), ("eth_getTransactionByHash", [h])]
         out: list[Move] = []
         for h, (frame, tx) in zip(tx_hashes, _pairs(self.client.batch(calls)), strict=True):
-            out += moves_from_call_frame(frame or {}, h, _int(tx["blockNumber"]), tx["blockHash"])
+            position = tx.get("transactionIndex")
+            out += moves_from_call_frame(frame or {}, h, _int(tx["blockNumber"]), tx["blockHash"],
+                                         _int(position) if position is not None else None)
         return out
 
 
@@ -240,7 +250,7 @@ class DebugTraceRung(Rung):
                 tx = item.get("txHash") or (tx_hashes[j] if j < len(tx_hashes) else None)
                 if tx is None:
                     raise RpcProtocolError("debug_traceBlockByNumber answered more traces than transactions")
-                out += moves_from_call_frame(item.get("result") or {}, tx, n, block["hash"])
+                out += moves_from_call_frame(item.get("result") or {}, tx, n, block["hash"], j)
         return out
 
 
@@ -273,7 +283,8 @@ class BlockScanRung(Rung):
             if receipt and receipt.get("status") == "0x1":
                 receiver = (tx.get("to") or receipt.get("contractAddress") or "").lower()
                 out.append(Move(tx["hash"], _int(tx["blockNumber"]), tx["blockHash"], "", tx["from"].lower(),
-                                receiver, _int(tx["value"])))
+                                receiver, _int(tx["value"]), _int(tx.get("transactionIndex") or "0x0"),
+                                tx["from"].lower()))
         return out
 
 

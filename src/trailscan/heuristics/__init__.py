@@ -1,0 +1,43 @@
+"""Clustering heuristics as plug-ins: one module each, one registry (built-ins plus the entry-point group
+``trailscan.heuristics``, whose entries name Heuristic subclasses)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.metadata import entry_points
+
+from ..errors import InputError
+from .airdrop import Airdrop
+from .base import Heuristic, Param
+from .consolidation import Consolidation
+from .deposit_reuse import DepositReuse
+from .first_funder import FirstFunder
+from .self_authorization import SelfAuthorization
+
+ENTRY_POINT_GROUP = "trailscan.heuristics"
+BUILTINS: tuple[type[Heuristic], ...] = (DepositReuse, Airdrop, SelfAuthorization, FirstFunder, Consolidation)
+
+__all__ = ["BUILTINS", "ENTRY_POINT_GROUP", "Heuristic", "Param", "get_heuristic", "registry"]
+
+
+@cache
+def registry() -> dict[str, type[Heuristic]]:
+    """Every heuristic by name: the built-ins, then installed plug-ins (a plug-in may not replace a built-in)."""
+    found = {cls.NAME: cls for cls in BUILTINS}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        cls = entry.load()
+        if not (isinstance(cls, type) and issubclass(cls, Heuristic)):
+            raise InputError(f"the plug-in {entry.name!r} ({entry.value}) is not a trailscan Heuristic class",
+                             hint=f"fix or uninstall the package that declares it in {ENTRY_POINT_GROUP}")
+        if cls.NAME in found and found[cls.NAME] is not cls:
+            raise InputError(f"the plug-in {entry.value} reuses the heuristic name {cls.NAME!r}",
+                             hint="give the plug-in another NAME")
+        found[cls.NAME] = cls
+    return found
+
+
+def get_heuristic(name: str) -> type[Heuristic]:
+    known = registry()
+    if name not in known:
+        raise InputError(f"unknown heuristic {name!r}", hint=f"use one of {', '.join(known)}")
+    return known[name]
