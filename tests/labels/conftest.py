@@ -9,6 +9,9 @@ import pytest
 
 from trailscan.cli import main
 
+# Excerpts of real packs of graphsense/graphsense-tagpacks (see the comment atop each file).
+GRAPHSENSE = Path(__file__).resolve().parent / "fixtures" / "graphsense"
+
 HEADER = """title: Case pack
 creator: test
 source: https://example.org/evidence

@@ -10,7 +10,7 @@ import pytest
 
 from trailscan.labels.tagpack import parse_pack
 
-from .conftest import HEADER, Run
+from .conftest import GRAPHSENSE, HEADER, Run
 
 Write = Callable[[str, "str | bytes"], Path]
 BINANCE = "0x3f5ce5fbfe3e9af3971dd833d26ba9b5c936f0be"
@@ -177,7 +177,7 @@ def test_import_command_and_all_or_nothing(run: Run, write: Write, tmp_path: Pat
     code, out, _ = run("labels", "import", "ofac-txt", "sanctioned_addresses_ETH.txt", "--to", "case", "-f", "json")
     assert code == 0
     assert results(out)[0] == {"format": "ofac-txt", "written": "case/ofac-txt-sanctioned-addresses-eth.yaml",
-                               "tags": 1, "skipped": None}
+                               "tags": 1, "skipped": None, "no_confidence": None}
     write("bad.csv", "Wallet,Who\n0x01e2919679362dfbc9ee1644ba9c6da6d6245bb1,ok\n0xZZ,bad\n")
     code, _, err = run("labels", "import", "csv", "bad.csv", "--to", "case", "--map", "address=Wallet,label=Who",
                        "--source", "s", "--chain", "ethereum")
@@ -246,3 +246,89 @@ def test_hostile_files_give_one_line_errors(run: Run, write: Write, tmp_path: Pa
     assert not (tmp_path / "pwned").exists()
     code, out, _ = run("labels", "validate", "labels", "-f", "csv")
     assert code == 1 and error.split(": ", 1)[0] in out
+
+
+# -- GraphSense packs without confidence: import, then validate ----------------------------------------------
+
+OFAC = str(GRAPHSENSE / "ofac.yaml")
+OFAC_NOTE = "7 tags had no confidence: set to unknown (5)"
+OFAC_SKIPPED = ("6 tags on network BTC (not a chain trailscan knows); 2 tags on network LTC (not a chain trailscan "
+                "knows); 1 tags on network ZEC (not a chain trailscan knows); 1 tags on network USDT (not a chain "
+                "trailscan knows); 1 tags on network XRP (not a chain trailscan knows); 1 tags on network BCH (not "
+                "a chain trailscan knows)")
+
+
+def test_import_of_a_pack_without_confidence_says_so_in_every_format(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = run("labels", "import", "tagpack", OFAC, "--to", "case", "-f", "json")
+    assert (code, err) == (0, "")
+    assert results(out) == [{"format": "tagpack", "written": "case/tagpack-ofac.yaml", "tags": 7,
+                             "skipped": OFAC_SKIPPED, "no_confidence": OFAC_NOTE}]
+    code, out, _ = run("labels", "import", "tagpack", OFAC, "--to", "case", "--replace", "-f", "csv")
+    assert code == 0
+    assert out.splitlines() == ["format,written,tags,skipped,no_confidence",
+                                f'tagpack,case/tagpack-ofac.yaml,7,{OFAC_SKIPPED},{OFAC_NOTE}']
+    monkeypatch.setenv("COLUMNS", "1000")
+    code, out, _ = run("labels", "import", "tagpack", OFAC, "--to", "case", "--replace")
+    assert code == 0 and "no_confidence" in out and OFAC_NOTE in out
+    code, out, _ = run("labels", "list", "--labels", "case", "--no-shipped", "-f", "json")
+    assert [(r["address"], r["confidence"], r["origin"]) for r in results(out)][-1] == (
+        "TMStbg5fgb4uTV7fK1gEYF9hKAzP3siPsG", 5, "graphsense")
+    assert {r["confidence"] for r in results(out)} == {5}
+
+
+def test_import_confidence_option_fills_only_the_tags_without_one(run: Run) -> None:
+    code, out, _ = run("labels", "import", "tagpack", OFAC, "--to", "case", "--confidence", "service_data",
+                       "-f", "json")
+    assert code == 0 and results(out)[0]["no_confidence"] == "7 tags had no confidence: set to service_data (50)"
+    code, out, _ = run("labels", "list", "--labels", "case", "--no-shipped", "-f", "json")
+    assert len(results(out)) == 7 and {r["confidence"] for r in results(out)} == {50}
+    ronin = str(GRAPHSENSE / "ronin_bridge.yaml")
+    code, out, _ = run("labels", "import", "tagpack", ronin, "--to", "other", "--confidence", "unknown", "-f", "json")
+    assert code == 0 and results(out)[0]["no_confidence"] is None
+    code, out, _ = run("labels", "list", "--labels", "other", "--no-shipped", "-f", "json")
+    assert {r["confidence"] for r in results(out)} == {50}  # the pack's own service_data
+
+
+def test_validate_warns_about_an_imported_pack_without_confidence(run: Run, tmp_path: Path) -> None:
+    assert run("labels", "import", "tagpack", OFAC, "--to", "case")[0] == 0
+    code, out, err = run("labels", "validate", "case", "-f", "json")
+    assert (code, err) == (0, "no problems found; 1 warning\n")
+    assert results(out) == [{
+        "severity": "warning", "where": "case/tagpack-ofac.yaml:10",
+        "message": "7 imported tags had no confidence in the source: set to unknown (5) on import",
+        "hint": "review the confidence, then remove 'confidence_defaulted'"}]
+    # Someone drops the defaulted confidence from the imported pack: it still loads, as unknown, with a warning.
+    pack = tmp_path / "case" / "tagpack-ofac.yaml"
+    pack.write_text(pack.read_text().replace("confidence: 5\nconfidence_defaulted: true\n", ""))
+    code, out, err = run("labels", "validate", "case", "-f", "json")
+    assert (code, err) == (0, "no problems found; 1 warning\n")
+    assert [(r["severity"], r["where"], r["message"]) for r in results(out)] == [
+        ("warning", "case/tagpack-ofac.yaml:8", "7 imported tags have no confidence: read as unknown (5)")]
+    code, out, _ = run("labels", "show", "TMStbg5fgb4uTV7fK1gEYF9hKAzP3siPsG", "--labels", "case", "-f", "json")
+    assert code == 0 and [r["confidence"] for r in results(out)] == [5]
+    # With the confidence judged and the marker removed, nothing is left to say.
+    pack.write_text(pack.read_text().replace("tags:\n", "confidence: authority_data\ntags:\n", 1))
+    assert run("labels", "validate", "case") == (0, "problems: nothing found\n", "")
+
+
+def test_validate_still_refuses_a_user_pack_without_confidence(run: Run, write: Write) -> None:
+    write("case/mine.yaml", HEADER.replace("confidence: manual_transaction\n", "")
+          + f"- address: '{USER}'\n  label: Broker X payout wallet\n")
+    code, out, err = run("labels", "validate", "case", "-f", "json")
+    assert (code, err) == (1, "1 problem found\n")
+    assert results_any(out) == [{"severity": "error", "where": "case/mine.yaml:7",
+                                 "message": "tag is missing confidence", "hint": "set it on the tag or in the header"}]
+    assert run("labels", "list", "--labels", "case") == (
+        1, "", "Error: case/mine.yaml:7: tag is missing confidence; set it on the tag or in the header\n")
+    assert run("labels", "import", "tagpack", OFAC, "--to", "case")[0] == 0
+    code, out, err = run("labels", "validate", "case", "-f", "csv")
+    assert (code, err) == (1, "1 problem found; 1 warning\n")
+    assert [line.split(",")[:2] for line in out.splitlines()] == [
+        ["severity", "where"], ["error", "case/mine.yaml:7"], ["warning", "case/tagpack-ofac.yaml:10"]]
+
+
+def test_add_refuses_a_pack_whose_header_marks_its_confidence_as_defaulted(run: Run, write: Write) -> None:
+    header = HEADER.replace("confidence: manual_transaction\n", "confidence: 5\nconfidence_defaulted: true\n")
+    write("case/case.yaml", header + f"- address: '{BINANCE}'\n  label: First\n")
+    code, _, err = run("labels", "add", USER, "--label", "x", "--category", "mixer", "--source", "s", "--to", "case")
+    assert code == 1 and err.startswith("Error: case/case.yaml: cannot append to this pack: it would not read back")

@@ -13,6 +13,9 @@ from trailscan.labels import load_labels
 from trailscan.labels.importers import BUILT_IN, Draft, ImportContext, Importer, get_importer
 from trailscan.labels.importers.base import ImportOptions
 from trailscan.labels.importers.run import run_import
+from trailscan.labels.tagpack import read_pack
+
+from .conftest import GRAPHSENSE
 
 Write = Callable[[str, "str | bytes"], Path]
 OKX = "0x6cc5f688a315f3dc28a7781717a9a798a59fda7b"
@@ -108,6 +111,76 @@ def test_graphsense_tagpack(write: Write, tmp_path: Path) -> None:
     assert report.tags == 1 and report.skipped == {"tags on network BTC (not a chain trailscan knows)": 1}
     assert imported(tmp_path / "out")[("eip155:1", "0xc96c1609a1a45ccc667b2b7fa6508e29617f7b69")] == [
         ("2GT_token (2GT)", "exchange", "https://etherscan.io/accounts/label/exchange", "etherscan", 20)]
+
+
+OFAC_LABEL = "Asset listed under US Treasury OFAC Sanctions List"
+OFAC_SOURCE = "https://www.treasury.gov/ofac/downloads/sdnlist.txt"
+OFAC_ETH = ["0x8576acc5c05d6ce88f4e49bf65bdf0c62f91353c", "0x67d40ee1a85bf4a4bb7ffae16de985e8427b6b45",
+            "0x6f1ca141a28907f78ebaa64fb83a9088b02a8352", "0x48549a34ae37b12f6a30566245176994e17c6b4a",
+            "0x5512d943ed1f7c8a43f3435c85f7ab68b30121b0", "0xc455f7fd3e0e12afd51fba5c106909934d8a0e4a"]
+OFAC_TRON = "TMStbg5fgb4uTV7fK1gEYF9hKAzP3siPsG"
+OFAC_SKIPPED = {f"tags on network {code} (not a chain trailscan knows)": count
+                for code, count in {"BTC": 6, "LTC": 2, "ZEC": 1, "USDT": 1, "XRP": 1, "BCH": 1}.items()}
+
+
+def test_graphsense_pack_without_confidence_is_imported_at_unknown(tmp_path: Path) -> None:
+    report = run_import("tagpack", GRAPHSENSE / "ofac.yaml", tmp_path / "out")
+    assert (report.tags, report.skipped, report.no_confidence) == (7, OFAC_SKIPPED, 7)
+    assert report.confidence_note == "7 tags had no confidence: set to unknown (5)"
+    got = imported(tmp_path / "out")
+    expected = [(OFAC_LABEL, "user", OFAC_SOURCE, "graphsense", 5)]
+    assert got == {
+        **{("eip155:1", address): expected for address in OFAC_ETH}, ("tron:mainnet", OFAC_TRON): expected}
+    text = report.written.read_text()
+    assert "\nconfidence: 5\nconfidence_defaulted: true\n" in text.split("tags:\n")[0]  # in the header
+    pack = read_pack(report.written)
+    assert pack.problems == [] and {t.confidence_defaulted for t in pack.tags} == {True}
+
+
+def test_graphsense_pack_without_confidence_takes_the_confidence_option(tmp_path: Path) -> None:
+    report = run_import("tagpack", GRAPHSENSE / "ofac.yaml", tmp_path / "out", ImportOptions(confidence="service_data"))
+    assert report.confidence_note == "7 tags had no confidence: set to service_data (50)"
+    assert {rows[0][4] for rows in imported(tmp_path / "out").values()} == {50}
+    numeric = run_import("tagpack", GRAPHSENSE / "ofac.yaml", tmp_path / "n", ImportOptions(confidence="30"))
+    assert numeric.confidence_note == "7 tags had no confidence: set to 30"
+
+
+def test_graphsense_pack_mixing_tags_with_and_without_confidence(tmp_path: Path, write: Write) -> None:
+    text = (GRAPHSENSE / "etherscamdb_tagpack.yaml").read_text()
+    text = text.replace("  label: etherswap.org\n", "  label: etherswap.org\n  confidence: forensic\n")
+    text = text.replace("  label: teslacoin.space\n", "  label: teslacoin.space\n  confidence: 90\n")
+    path = write("packs/etherscamdb_tagpack.yaml", text)
+    report = run_import("tagpack", path, tmp_path / "out", ImportOptions(confidence="web_crawl"))
+    assert (report.tags, report.no_confidence) == (9, 7)
+    assert report.confidence_note == "7 tags had no confidence: set to web_crawl (20)"
+    assert report.skipped == {"tags on network BTC (not a chain trailscan knows)": 1,
+                              "tags on network LTC (not a chain trailscan knows)": 1}
+    tags = read_pack(report.written).tags
+    assert [(t.label, t.confidence, t.confidence_defaulted, t.category) for t in tags] == [
+        ("myelherwallel.com", 20, True, "phishing"), ("etherswap.org", 50, False, "phishing"),
+        ("myethwallet.net", 20, True, "phishing"), ("myethwallet.net", 20, True, "phishing"),
+        ("district-0x.io", 20, True, None), ("district0x.net", 20, True, None),
+        ("contribute-status.im", 20, True, None), ("xgivex.blogspot.com", 20, True, "scam"),
+        ("teslacoin.space", 90, False, "phishing")]
+    assert {(t.source, t.origin) for t in tags} == {("https://cryptoscamdb.org/", "graphsense")}
+
+
+def test_graphsense_confidence_option_never_replaces_a_tags_own(tmp_path: Path) -> None:
+    report = run_import("tagpack", GRAPHSENSE / "ronin_bridge.yaml", tmp_path / "out",
+                        ImportOptions(confidence="unknown"))
+    assert (report.tags, report.no_confidence, report.confidence_note) == (6, 0, None)
+    tags = read_pack(report.written).tags
+    assert {(t.confidence, t.confidence_defaulted, t.category, t.origin) for t in tags} == {
+        (50, False, None, "graphsense")}  # abuse: service_hack names no category
+    assert (tags[0].address, tags[0].context) == ("0x098b716b8aaf21512996dc57eb0615e2383e2f96",
+                                                  '{"description": "original address"}')
+    assert "confidence_defaulted" not in report.written.read_text()
+
+
+def test_an_invalid_confidence_option_is_refused_before_reading(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="unknown confidence 'sure'; use 0-100 or one of ownership"):
+        run_import("tagpack", GRAPHSENSE / "ronin_bridge.yaml", tmp_path / "out", ImportOptions(confidence="sure"))
+    assert not (tmp_path / "out").exists()
 
 
 def test_ofac_txt_and_json(write: Write, tmp_path: Path) -> None:

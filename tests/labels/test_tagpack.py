@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from trailscan.labels.model import KIND_ASSET
+from trailscan.labels.model import KIND_ASSET, WARNING, Problem
 from trailscan.labels.tagpack import parse_pack, read_pack
 
-from .conftest import HEADER
+from .conftest import GRAPHSENSE, HEADER
 
 
 def problems(text: str, fast: bool = True) -> list[str]:
@@ -81,6 +81,10 @@ def test_validation_errors_carry_file_and_line(fast: bool) -> None:
 def test_missing_mandatory_fields() -> None:
     assert problems("tags:\n- address: '0x6cc5f688a315f3dc28a7781717a9a798a59fda7b'\n") == [
         "labels/x.yaml:2: tag is missing label, source, confidence, network"]
+    assert problems("tags:\n- address: '0x6cc5f688a315f3dc28a7781717a9a798a59fda7b'\n  confidence: 50\n") == [
+        "labels/x.yaml:2: tag is missing label, source, network"]
+    assert problems("origin: graphsense\ntags:\n- address: '0x6cc5f688a315f3dc28a7781717a9a798a59fda7b'\n") == [
+        "labels/x.yaml:3: tag is missing label, source, network"]  # an imported tag's confidence can default
 
 
 def test_header_problems_are_reported_once() -> None:
@@ -137,3 +141,80 @@ def test_read_pack_from_disk_reports_non_utf8(tmp_path: Path) -> None:
     path.write_bytes(HEADER.encode() + b"- address: '0x6cc5f688a315f3dc28a7781717a9a798a59fda7b'\n  label: \xff\n")
     result = read_pack(path, display="labels/bad.yaml")
     assert [f"{p.where}: {p.message}" for p in result.problems] == ["labels/bad.yaml:9: not UTF-8 text (byte 0xff)"]
+
+
+# -- confidence: strict for the user's packs, a default (and a warning) for imported ones --------------------
+
+NO_CONFIDENCE = HEADER.replace("confidence: manual_transaction\n", "")
+OKX = "0x6cc5f688a315f3dc28a7781717a9a798a59fda7b"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_user_tag_without_confidence_is_an_error(fast: bool) -> None:
+    text = NO_CONFIDENCE + f"- address: '{OKX}'\n  label: OKX\n"
+    result = parse_pack(text, "labels/x.yaml", fast=fast)
+    assert result.tags == [] and result.warnings == []
+    assert result.problems == [Problem("labels/x.yaml", 7, "tag is missing confidence",
+                                       "set it on the tag or in the header")]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_imported_tag_without_confidence_reads_as_unknown_with_one_warning(fast: bool) -> None:
+    text = NO_CONFIDENCE.replace("tags:\n", "origin: graphsense\ntags:\n") + (
+        f"- address: '{OKX}'\n  label: OKX\n"  # 8
+        "- address: '0x3f5ce5fbfe3e9af3971dd833d26ba9b5c936f0be'\n  label: Binance\n  confidence: 60\n"  # 10
+        "- address: '0x28c6c06298d514db089934071355e5743bf21d60'\n  label: Binance 14\n"  # 13
+    )
+    result = parse_pack(text, "labels/x.yaml", fast=fast)
+    assert result.problems == []
+    assert [(t.label, t.confidence, t.confidence_defaulted) for t in result.tags] == [
+        ("OKX", 5, True), ("Binance", 60, False), ("Binance 14", 5, True)]
+    assert result.warnings == [Problem(
+        "labels/x.yaml", 8, "2 imported tags have no confidence: read as unknown (5)",
+        "set 'confidence' on the tags or in the header once you have judged the source", WARNING)]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_the_defaulted_confidence_marker(fast: bool) -> None:
+    header = HEADER.replace("confidence: manual_transaction\n", "confidence: 5\nconfidence_defaulted: true\n")
+    text = header + f"- address: '{OKX}'\n  label: OKX\n" \
+                    "- address: '0x3f5ce5fbfe3e9af3971dd833d26ba9b5c936f0be'\n  label: Binance\n" \
+                    "  confidence: 50\n  confidence_defaulted: false\n"
+    result = parse_pack(text, "labels/x.yaml", fast=fast)
+    assert result.problems == []
+    assert [(t.confidence, t.confidence_defaulted) for t in result.tags] == [(5, True), (50, False)]
+    assert [(w.where, w.message, w.severity) for w in result.warnings] == [
+        ("labels/x.yaml:9", "1 imported tag had no confidence in the source: set to unknown (5) on import", WARNING)]
+    bad = parse_pack(header.replace("defaulted: true", "defaulted: maybe") + f"- address: '{OKX}'\n  label: a\n"
+                     f"- address: '{OKX}'\n  label: b\n", "labels/x.yaml", fast=fast)
+    assert [(p.where, p.message) for p in bad.problems] == [
+        ("labels/x.yaml:5", "'confidence_defaulted' must be true or false, not 'maybe'")]
+
+
+def test_importer_reading_fills_in_a_missing_confidence_without_warning() -> None:
+    result = parse_pack((GRAPHSENSE / "ofac.yaml").read_text(), "ofac.yaml", skip_unknown=True,
+                        missing_confidence="unknown")
+    assert result.problems == [] and result.warnings == []
+    assert len(result.tags) == 7 and {(t.confidence, t.confidence_defaulted) for t in result.tags} == {(5, True)}
+
+
+def test_graphsense_abuse_is_the_category_where_it_names_one() -> None:
+    result = parse_pack((GRAPHSENSE / "etherscamdb_tagpack.yaml").read_text(), "esdb.yaml", skip_unknown=True,
+                        missing_confidence="unknown")
+    assert result.problems == [] and result.skipped == {"BTC": 1, "LTC": 1}
+    assert [(t.label, t.category) for t in result.tags] == [
+        ("myelherwallel.com", "phishing"), ("etherswap.org", "phishing"), ("myethwallet.net", "phishing"),
+        ("myethwallet.net", "phishing"), ("district-0x.io", None), ("district0x.net", None),
+        ("contribute-status.im", None), ("xgivex.blogspot.com", "scam"), ("teslacoin.space", "phishing")]
+    assert result.tags[0].address == "0xd0cc2b24980cbcca47ef755da88b220a82291407"  # EIP-55 as published
+
+
+def test_network_codes_in_any_case_and_network_beside_currency() -> None:
+    text = ("source: https://archive.org/donate/cryptocurrency\nconfidence: service_data\ncurrency: eth\n"
+            "tags:\n- address: '0xFA8E3920daF271daB92Be9B87d9998DDd94FEF08'\n  label: Internet Archive\n"
+            "  currency: ETH\n  network: ETH\n"
+            "- address: '0xFA8E3920daF271daB92Be9B87d9998DDd94FEF08'\n  label: lower-case code\n")
+    result = parse_pack(text, "demo.yaml")
+    assert result.problems == []
+    archive = ("eip155:1", "0xfa8e3920daf271dab92be9b87d9998ddd94fef08")
+    assert [(t.chain, t.address) for t in result.tags] == [archive, archive]

@@ -21,6 +21,7 @@ from ..labels.importers import importers
 from ..labels.importers.base import ImportOptions
 from ..labels.importers.run import run_import
 from ..labels.loader import label_dirs
+from ..labels.model import ERROR
 from ..labels.validate import validate as validate_dirs
 from ..labels.writer import atomic_write
 from ..output import Format, render
@@ -151,13 +152,21 @@ def validate(
     labels: LabelsOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Check label files: schema, address format and checksum per chain, duplicates, conflicting categories."""
+    """Check label files: schema, address format and checksum per chain, duplicates, conflicting categories.
+
+    Exit 1 on any error. Warnings (imported tags whose source gave no confidence) are listed but exit 0.
+    """
     problems = validate_dirs(directory, label_dirs(labels))
-    render([p.as_row() for p in problems], fmt, command="labels validate", columns=["where", "message", "hint"],
-           title="problems")
-    if problems:
-        typer.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", err=True)
+    render([p.as_row() for p in problems], fmt, command="labels validate",
+           columns=["severity", "where", "message", "hint"], title="problems")
+    errors = sum(1 for p in problems if p.severity == ERROR)
+    warnings = len(problems) - errors
+    noted = f"; {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
+    if errors:
+        typer.echo(f"{errors} problem{'s' if errors != 1 else ''} found{noted}", err=True)
         raise typer.Exit(1)
+    if warnings:
+        typer.echo(f"no problems found{noted}", err=True)
 
 
 @app.command("add")
@@ -192,7 +201,8 @@ def import_command(
                                                show_default=False)] = None,
     category: Annotated[str | None, typer.Option("--category", help="Category for every tag.",
                                                  show_default=False)] = None,
-    confidence: Annotated[str | None, typer.Option("--confidence", help="Confidence for every tag.",
+    confidence: Annotated[str | None, typer.Option("--confidence", help="Confidence (name or 0-100) for every "
+                                                   "tag; tagpack: only for tags that give none (default unknown).",
                                                    show_default=False)] = None,
     mapping: Annotated[list[str] | None, typer.Option("--map", help="csv format: FIELD=COLUMN (repeatable).",
                                                       show_default=False)] = None,
@@ -201,11 +211,15 @@ def import_command(
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing pack of that name.")] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Import a public label set file into a new pack; all or nothing."""
+    """Import a public label set file into a new pack; all or nothing.
+
+    The summary says how many tags were skipped and how many had no confidence (and what they were given).
+    """
     options = ImportOptions(chain, source, category, confidence, _mapping(mapping or []))
     report = run_import(format_name, path, to, options, name=_pack_name(name) if name else None, replace=replace)
     skipped = "; ".join(f"{count} {why}" for why, count in report.skipped.items()) or None
-    render([{"format": report.format, "written": str(report.written), "tags": report.tags, "skipped": skipped}],
+    render([{"format": report.format, "written": str(report.written), "tags": report.tags, "skipped": skipped,
+             "no_confidence": report.confidence_note}],
            fmt, command="labels import", title="imported")
 
 

@@ -55,8 +55,8 @@ def add_tag(new: NewTag, to_dir: Path, *, pack: str = DEFAULT_PACK) -> tuple[Pat
 
 
 def _essence(tag: Tag) -> tuple[object, ...]:
-    """What a tag says, without where it was read from."""
-    return tuple(tag)[:10]
+    """What a tag says, without where it was read from (a header's confidence_defaulted counts too)."""
+    return (*tuple(tag)[:10], tag.confidence_defaulted)
 
 
 def _checked(new: NewTag, shown: str) -> Tag:

@@ -48,6 +48,7 @@ class DirContent:
     actors: list[Actor] = field(default_factory=list)
     tokens: list[TokenInfo] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # reported by validate; the labels still load
     files: list[str] = field(default_factory=list)
 
 
@@ -79,6 +80,7 @@ def read_dir(directory: Path, layer: str | None = None, *, fast: bool = True) ->
             else:
                 pack = read_pack(path, display=shown, layer=content.layer, fast=fast)
                 content.tags.extend(pack.tags)
+                content.warnings.extend(pack.warnings)
                 problems = pack.problems
             content.problems.extend(problems)
     return content

@@ -10,6 +10,8 @@ from ..errors import LabelError
 KIND_ADDRESS = "address"
 KIND_ASSET = "asset"  # a non-address asset id such as a Cosmos denom ("uakt")
 SHIPPED = "shipped"
+ERROR = "error"
+WARNING = "warning"
 
 
 class Tag(NamedTuple):
@@ -32,6 +34,8 @@ class Tag(NamedTuple):
     pack: str  # file the tag was read from
     line: int  # line of the tag in that file
     layer: str  # SHIPPED, or the case label directory it came from
+    # True when the source gave no confidence and a default stands in for it (see tagpack.CONFIDENCE_MARKER)
+    confidence_defaulted: bool = False
 
     @property
     def where(self) -> str:
@@ -138,12 +142,17 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong in a label file, with the file and line it is on."""
+    """One thing wrong in a label file, with the file and line it is on.
+
+    An ERROR makes the file unusable; a WARNING (e.g. an imported tag whose source gave no confidence) is only
+    reported by ``labels validate``: the file still loads.
+    """
 
     path: str
     line: int | None
     message: str
     hint: str | None = None
+    severity: str = ERROR
 
     @property
     def where(self) -> str:
@@ -160,4 +169,4 @@ class Problem:
         return LabelError(self.message, path=self.path, line=self.line, hint=self.hint)
 
     def as_row(self) -> dict[str, Any]:
-        return {"where": self.where, "message": self.message, "hint": self.hint}
+        return {"severity": self.severity, "where": self.where, "message": self.message, "hint": self.hint}

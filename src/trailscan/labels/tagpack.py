@@ -2,7 +2,14 @@
 
 The format is GraphSense's TagPack: a header whose fields every tag inherits, then ``tags:``. A tag needs
 ``label``, ``source``, ``network`` (or ``currency``), ``confidence`` and either ``address`` or, for a
-non-address asset such as a Cosmos denom, ``asset`` (a trailscan extension, as is ``origin``).
+non-address asset such as a Cosmos denom, ``asset`` (a trailscan extension, as are ``origin`` and
+``confidence_defaulted``).
+
+Confidence: a tag of the user's own packs must have one. A tag that carries an import ``origin`` and has none
+(older GraphSense packs have none) reads as ``unknown`` (5) with a warning. ``labels import`` writes the
+confidence it gave such a tag together with ``confidence_defaulted: true``, which reads back with a warning
+too, until someone who judged the source removes the marker. GraphSense's ``abuse`` is accepted; a tag with
+neither ``category`` nor ``concepts`` takes it as its category when it names one.
 """
 
 from __future__ import annotations
@@ -15,16 +22,21 @@ from pathlib import Path
 from ..chains import Chain, get_chain
 from ..errors import AddressError, ChainError, LabelError
 from . import taxonomy
-from .model import KIND_ADDRESS, KIND_ASSET, Problem, Tag
+from .model import KIND_ADDRESS, KIND_ASSET, WARNING, Problem, Tag
 from .yamlread import Value, YMap, decode, parse_file
 
+# Marks a tag whose source gave no confidence, so that the confidence it has is a default (see the docstring).
+CONFIDENCE_MARKER = "confidence_defaulted"
+# The confidence an imported tag without one reads as.
+DEFAULT_CONFIDENCE = "unknown"
 HEADER_ONLY = frozenset({"title", "creator", "description", "lastmod", "is_public", "tags"})
 TAG_FIELDS = frozenset(
     {
         "address", "asset", "label", "source", "category", "concepts", "confidence", "currency", "network",
-        "actor", "context", "is_cluster_definer", "tx_hash", "lastmod", "origin",
+        "actor", "context", "is_cluster_definer", "tx_hash", "lastmod", "origin", "abuse", CONFIDENCE_MARKER,
     }
 )
+_TRUTH = {"true": True, "false": False}
 PER_TAG_ONLY = frozenset({"address", "asset", "tx_hash"})
 MAX_LENGTH = {"label": 500, "source": 2000, "context": 20000}
 DEFAULT_MAX_LENGTH = 500
@@ -43,6 +55,12 @@ def resolve_network(text: str) -> Chain:
     return get_chain(NETWORK_ALIASES.get(key, key))
 
 
+def describe_confidence(score: int) -> str:
+    """A score with the names the GraphSense scale gives it: 'unknown (5)', 'trusted_provider / ... (50)'."""
+    names = [name for name, value in taxonomy.CONFIDENCE.items() if value == score]
+    return f"{' / '.join(names)} ({score})" if names else str(score)
+
+
 def network_name(chain: Chain) -> str:
     """How a pack names a chain: its trailscan name, or its CAIP-2 key for an unnamed EVM chain."""
     try:
@@ -58,6 +76,7 @@ class PackResult:
     problems: list[Problem] = field(default_factory=list)
     header: dict[str, Value] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)  # tags on networks trailscan does not know, by name
+    warnings: list[Problem] = field(default_factory=list)  # the pack still loads (severity WARNING)
 
 
 def read_pack(
@@ -73,9 +92,14 @@ def read_pack(
 
 
 def parse_pack(
-    data: bytes | str, path: str, *, layer: str = "", fast: bool = True, skip_unknown: bool = False
+    data: bytes | str, path: str, *, layer: str = "", fast: bool = True, skip_unknown: bool = False,
+    missing_confidence: str | None = None,
 ) -> PackResult:
-    """Parse TagPack text; ``skip_unknown`` counts tags on unknown networks (BTC, ...) instead of failing."""
+    """Parse TagPack text; ``skip_unknown`` counts tags on unknown networks (BTC, ...) instead of failing.
+
+    ``missing_confidence`` (an importer reading a foreign pack) is the confidence of every tag that has none;
+    such tags come back with ``confidence_defaulted`` set, and no problem is recorded for them.
+    """
     result = PackResult(path)
     try:
         text = decode(data, path) if isinstance(data, bytes) else data
@@ -86,28 +110,31 @@ def parse_pack(
     if not isinstance(doc, YMap):
         result.problems.append(Problem(path, 1, "a TagPack is a mapping with a header and a 'tags:' list"))
         return result
-    _PackBuilder(result, layer, skip_unknown).build(doc)
+    _PackBuilder(result, layer, skip_unknown, missing_confidence).build(doc)
     return result
 
 
 def parse_items(items: list[YMap], path: str, *, layer: str = "") -> PackResult:
     """Check tags given as field mappings (e.g. by an importer), as if they were a pack without header."""
     result = PackResult(path)
-    _PackBuilder(result, layer, False).build(YMap(1, {"tags": list(items)}, {"tags": 1}))
+    _PackBuilder(result, layer, False, None).build(YMap(1, {"tags": list(items)}, {"tags": 1}))
     return result
 
 
 class _PackBuilder:
     """Turns a parsed pack into tags; caches per-value work so 500k tags stay fast."""
 
-    def __init__(self, result: PackResult, layer: str, skip_unknown: bool) -> None:
+    def __init__(self, result: PackResult, layer: str, skip_unknown: bool, missing_confidence: str | None) -> None:
         self.result = result
         self.skip_unknown = skip_unknown
+        self.missing_confidence = missing_confidence
         self.path = result.path
         self.layer = layer
         self._chains: dict[str, Chain | str] = {}
         self._confidence: dict[str, int | str] = {}
         self.header_doc: YMap | None = None
+        self.read_defaulted: list[Tag] = []  # imported tags without confidence, read as DEFAULT_CONFIDENCE
+        self.marked = False  # some tag may carry CONFIDENCE_MARKER: true
 
     def problem(self, line: int | None, message: str, hint: str | None = None) -> None:
         self.result.problems.append(Problem(self.path, line, message, hint))
@@ -129,6 +156,8 @@ class _PackBuilder:
             return
         if base is None:
             return  # the header is wrong: every tag would repeat the same problem
+        if CONFIDENCE_MARKER in base and self.marker(base[CONFIDENCE_MARKER], doc) is None:
+            return
         concepts = inherited.get("concepts")
         append = self.result.tags.append
         shortcut = self.shortcut(base, concepts)
@@ -144,6 +173,7 @@ class _PackBuilder:
             tag = self.tag(item, base, concepts)
             if tag is not None:
                 append(tag)
+        self.warn_defaulted()
 
     def shortcut(self, base: dict[str, str], concepts: Value) -> Callable[[YMap], Tag | None] | None:
         """A fast builder for tags that only set address/label/context/actor under a complete EVM header.
@@ -155,6 +185,11 @@ class _PackBuilder:
         category = base.get("category")
         if not (network and source and confidence_text) or concepts is not None:
             return None
+        marker = base.get(CONFIDENCE_MARKER)
+        defaulted = _TRUTH.get(marker.lower()) if marker is not None else False
+        if defaulted is None:
+            return None
+        self.marked = self.marked or defaulted
         if category is not None and not taxonomy.is_category(category):
             return None
         try:
@@ -182,7 +217,7 @@ class _PackBuilder:
                 and lower_evm(address)  # type: ignore[arg-type]
             ):
                 return Tag(key, address, label, source, category, confidence, actor, context, origin,  # type: ignore[arg-type]
-                           KIND_ADDRESS, path, item.line, layer)
+                           KIND_ADDRESS, path, item.line, layer, defaulted)
             return None
 
         return build
@@ -205,8 +240,20 @@ class _PackBuilder:
         get = text.get
         label, source, confidence_text = get("label"), get("source"), get("confidence")
         network = get("network") or get("currency")
+        defaulted = False
+        if CONFIDENCE_MARKER in text:
+            marked = self.marker(text[CONFIDENCE_MARKER], item)
+            if marked is None:
+                return None
+            defaulted = marked
+            self.marked = self.marked or marked
+        read_default = False
+        if not confidence_text:
+            fallback = self.missing_confidence or (DEFAULT_CONFIDENCE if get("origin") else None)
+            if fallback:
+                confidence_text, defaulted, read_default = fallback, True, self.missing_confidence is None
         if not (label and source and confidence_text and network):
-            self.missing(item, text)
+            self.missing(item, text, bool(confidence_text))
             return None
         where = item.line_of if ("network" in fields or "currency" in fields) else self.header_line
         chain = self._chains.get(network)
@@ -217,7 +264,7 @@ class _PackBuilder:
             confidence = self.confidence(confidence_text, self.line(item, "confidence"))
         category = get("category")
         if category is None or category not in taxonomy.CATEGORIES:
-            category = self.category(category, fields.get("concepts", concepts), item)
+            category = self.category(category, fields.get("concepts", concepts), item, get("abuse"))
         if chain is None or confidence is None or category == "":
             return None
         address = get("address")
@@ -228,8 +275,41 @@ class _PackBuilder:
             if ident is None:
                 return None
             address, kind = ident
-        return Tag(chain.key, address, label, source, category, confidence, get("actor"), get("context"),
-                   get("origin"), kind, self.path, item.line, self.layer)
+        tag = Tag(chain.key, address, label, source, category, confidence, get("actor"), get("context"),
+                  get("origin"), kind, self.path, item.line, self.layer, defaulted)
+        if read_default:
+            self.read_defaulted.append(tag)
+        return tag
+
+    def marker(self, value: str, item: YMap) -> bool | None:
+        """The value of CONFIDENCE_MARKER (true or false); None after recording a problem."""
+        parsed = _TRUTH.get(value.lower())
+        if parsed is None:
+            where = item.line_of if CONFIDENCE_MARKER in item.values else self.header_line
+            self.problem(where(CONFIDENCE_MARKER), f"{CONFIDENCE_MARKER!r} must be true or false, not {value[:60]!r}")
+        return parsed
+
+    def warn_defaulted(self) -> None:
+        """One warning per pack for imported tags whose confidence is a default, at the first such tag."""
+        read = self.read_defaulted
+        if read:
+            count = len(read)
+            self.warning(read[0].line, f"{count} imported tag{_plural(count, ' has', 's have')} no confidence: "
+                         f"read as {describe_confidence(read[0].confidence)}",
+                         "set 'confidence' on the tags or in the header once you have judged the source")
+        if not self.marked:
+            return
+        skip = {id(t) for t in read}
+        marked = [t for t in self.result.tags if t.confidence_defaulted and id(t) not in skip]
+        if marked:
+            count = len(marked)
+            given = ", ".join(describe_confidence(c) for c in sorted({t.confidence for t in marked}))
+            self.warning(marked[0].line, f"{count} imported tag{_plural(count, '', 's')} had no confidence in "
+                         f"the source: set to {given} on import",
+                         f"review the confidence, then remove '{CONFIDENCE_MARKER}'")
+
+    def warning(self, line: int, message: str, hint: str) -> None:
+        self.result.warnings.append(Problem(self.path, line, message, hint, WARNING))
 
     def header_line(self, key: str) -> int:
         return self.header_doc.line_of(key) if self.header_doc is not None else 1
@@ -237,8 +317,11 @@ class _PackBuilder:
     def line(self, item: YMap, key: str) -> int:
         return item.line_of(key) if key in item.values else item.line
 
-    def missing(self, item: YMap, text: dict[str, str]) -> None:
-        names = [k for k in ("label", "source", "confidence") if not text.get(k)]
+    def missing(self, item: YMap, text: dict[str, str], confidence_ok: bool) -> None:
+        """Report the mandatory fields a tag lacks (``confidence_ok``: it has one, perhaps a default)."""
+        names = [k for k in ("label", "source") if not text.get(k)]
+        if not confidence_ok:
+            names.append("confidence")
         if not text.get("network") and not text.get("currency"):
             names.append("network")
         self.problem(item.line, f"tag is missing {', '.join(names)}", "set it on the tag or in the header")
@@ -289,13 +372,19 @@ class _PackBuilder:
             return None
         return cached
 
-    def category(self, text: str | None, concepts: Value, item: YMap) -> str | None:
-        """The tag's category; '' when invalid (a problem is recorded), None when absent."""
+    def category(self, text: str | None, concepts: Value, item: YMap, abuse: str | None) -> str | None:
+        """The tag's category; '' when invalid (a problem is recorded), None when absent.
+
+        Without category and concepts, GraphSense's ``abuse`` (phishing, scam, ...) is the category when it
+        names one; any other abuse value is accepted and not kept, like ``is_cluster_definer``.
+        """
         line = self.line(item, "category")
         if text is None and isinstance(concepts, list):
             names = [c for c in concepts if isinstance(c, str)]
             text = next((c for c in names if taxonomy.is_category(c)), names[0] if names else None)
             line = self.line(item, "concepts")
+        elif text is None and abuse is not None and taxonomy.is_category(abuse):
+            text = abuse
         if text is None or taxonomy.is_category(text):
             return text
         self.problem(line, f"unknown category {text[:60]!r}", "see 'trailscan labels categories'")
@@ -320,6 +409,10 @@ class _PackBuilder:
         except AddressError as exc:
             self.problem(item.line_of("address"), f"{exc.message} on {chain.name}", exc.hint)
             return None
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
 
 
 def _field_hint() -> str:

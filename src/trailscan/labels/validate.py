@@ -2,7 +2,8 @@
 
 Beyond what loading checks (YAML, schema, chain, address format and checksum, category, confidence):
 duplicate tags, conflicting categories for one address inside a directory, unknown or duplicate actor
-ids, and conflicts between case directories.
+ids, and conflicts between case directories. Errors come first, then warnings (severity WARNING: imported
+tags whose source gave no confidence), which leave the labels usable.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .loader import DirContent, read_dir, read_dirs, shipped_dir
-from .model import Problem, Tag
+from .model import ERROR, Problem, Tag
 from .registry import LabelSet
 
 
 def validate(
     directory: Path | None = None, case_dirs: Sequence[Path] | None = None, *, include_shipped: bool = True
 ) -> list[Problem]:
-    """Problems of ``directory`` alone, or else of the shipped set plus ``case_dirs`` (None: $TRAILSCAN_LABELS)."""
+    """Problems of ``directory`` alone, or else of the shipped set plus ``case_dirs`` (None: $TRAILSCAN_LABELS).
+
+    Errors first, then warnings (``Problem.severity``).
+    """
     if directory is not None:
         contents = [read_dir(directory)]
         known = {a.id for a in read_dir(shipped_dir()).actors}
@@ -29,14 +33,14 @@ def validate(
     problems = [p for c in contents for p in check_content(c, known)]
     if directory is None and not any(c.problems for c in contents):
         problems += _cross_set_conflicts(contents)
-    return problems
+    return sorted(problems, key=lambda p: p.severity != ERROR)
 
 
 def check_content(content: DirContent, known_actors: set[str]) -> list[Problem]:
     problems = list(content.problems)
     problems += _duplicates(content.tags)
     problems += _actor_problems(content, known_actors)
-    return problems
+    return problems + content.warnings
 
 
 def _duplicates(tags: Sequence[Tag]) -> list[Problem]:

@@ -13,17 +13,18 @@ import yaml
 
 from ..chains import get_chain
 from .model import KIND_ASSET, Tag
-from .tagpack import network_name
+from .tagpack import CONFIDENCE_MARKER, network_name
 
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 # Tag fields in the order they are written; the header carries every field all tags share.
-FIELD_ORDER = ("address", "asset", "label", "category", "confidence", "network", "source", "actor", "context",
-               "origin")
-HEADER_CANDIDATES = ("network", "category", "confidence", "source", "actor", "origin")
+FIELD_ORDER = ("address", "asset", "label", "category", "confidence", CONFIDENCE_MARKER, "network", "source", "actor",
+               "context", "origin")
+HEADER_CANDIDATES = ("network", "category", "confidence", CONFIDENCE_MARKER, "source", "actor", "origin")
 
 
 def tag_fields(tag: Tag) -> dict[str, Any]:
-    """A tag as TagPack fields (network by chain name, asset tags under 'asset')."""
+    """A tag as TagPack fields (network by chain name, asset tags under 'asset', the marker of a defaulted
+    confidence only where it is set)."""
     fields: dict[str, Any] = {
         "asset" if tag.kind == KIND_ASSET else "address": tag.address,
         "label": tag.label,
@@ -34,6 +35,7 @@ def tag_fields(tag: Tag) -> dict[str, Any]:
         "actor": tag.actor,
         "context": tag.context,
         "origin": tag.origin,
+        CONFIDENCE_MARKER: True if tag.confidence_defaulted else None,
     }
     return {k: v for k, v in fields.items() if v is not None}
 

@@ -82,6 +82,9 @@ class Importer:
     FILE_HINT: ClassVar[str]  # the file it reads, as the data set names it
     DEFAULT_CONFIDENCE: ClassVar[str]  # a name of the GraphSense scale
     ORIGIN: ClassVar[str | None] = None  # marks every imported tag (e.g. "etherscan": no open licence)
+    # True where the format gives each tag its own confidence (TagPacks): a tag without one gets --confidence
+    # (else DEFAULT_CONFIDENCE) and is counted and marked as defaulted; --confidence never replaces a tag's own.
+    PER_TAG_CONFIDENCE: ClassVar[bool] = False
     ABSTRACT: ClassVar[bool] = False  # True on shared bases: skips the metadata check
 
     _REQUIRED = ("NAME", "HELP", "DATASET", "FILE_HINT", "DEFAULT_CONFIDENCE")
