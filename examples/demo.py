@@ -41,6 +41,10 @@ def demo() -> None:
             "--address", story.broker, "--store", str(store))
         run("fetch", "--rpc", node.url, "--chain", "ethereum", "--address", story.renter,
             "--address", story.broker, "--store", str(store))
+        # clustering reads what its heuristics need on demand: code status, the deposit address's sweeps, senders
+        run("cluster", "--rpc", node.url, "--store", str(store))
+    run("cluster", "show", story.renter, "--store", str(store))
+    run("explain", story.renter, story.renter_ops, "--store", str(store))
     run("transfers", story.renter, "--store", str(store))
     run("transfers", story.broker, "--direction", "out", "--store", str(store))
     run("labels", "show", OFAC_LISTED)

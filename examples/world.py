@@ -21,7 +21,7 @@ BINANCE_14 = "0x28c6c06298d514db089934071355e5743bf21d60"  # exchange hot wallet
 GOLEM_LOCK = "0xe440b576088d0a18340cae5b2cff43502f1cf588"  # Golem lock-contract, mainnet (label-facts.csv)
 OFAC_LISTED = "0x01e2919679362dfbc9ee1644ba9c6da6d6245bb1"  # OFAC SDN-listed address (label-facts.csv)
 
-RENTER, BROKER, HOST, NODE_OPERATOR = DEV_ACCOUNTS[1:5]
+RENTER, BROKER, HOST, NODE_OPERATOR, RENTER_OPS, DEPOSIT = DEV_ACCOUNTS[1:7]
 TOKENS = {USDT: ("Tether USD", "USDT", 6), USDC: ("USD Coin", "USDC", 6), GLM: ("Golem Network Token", "GLM", 18),
           RNDR: ("Render Token", "RNDR", 18), ATH: ("Aethir Token", "ATH", 18)}
 ETH = 10**18
@@ -33,6 +33,8 @@ class Story:
     broker: str = BROKER
     host: str = HOST
     node_operator: str = NODE_OPERATOR
+    renter_ops: str = RENTER_OPS  # the renter's second wallet (one entity with the renter)
+    deposit: str = DEPOSIT  # the renter's deposit address at the exchange
 
 
 def _transfer(node: Anvil, token: str, sender: str, to: str, amount: int) -> str:
@@ -45,8 +47,9 @@ def build(node: Anvil) -> Story:
         node.place("Token", address)
         node.call(DEV_ACCOUNTS[0], address, "setup(string,string,uint8)", ["string", "string", "uint8"],
                   [name, symbol, decimals])
-    node.rpc("anvil_impersonateAccount", BINANCE_14)
-    node.rpc("anvil_setBalance", BINANCE_14, hex(1_000 * ETH))
+    for account in (BINANCE_14, RENTER_OPS, DEPOSIT):
+        node.rpc("anvil_impersonateAccount", account)
+        node.rpc("anvil_setBalance", account, hex(1_000 * ETH))
     usdt, glm = 10**6, 10**18
     node.call(DEV_ACCOUNTS[0], USDT, "mint(address,uint256)", ["address", "uint256"], [BINANCE_14, 10**6 * usdt])
     node.call(DEV_ACCOUNTS[0], GLM, "mint(address,uint256)", ["address", "uint256"], [BINANCE_14, 10**6 * glm])
@@ -57,13 +60,19 @@ def build(node: Anvil) -> Story:
     _transfer(node, USDT, BINANCE_14, RENTER, 250_000 * usdt)
     _transfer(node, GLM, BINANCE_14, RENTER, 40_000 * glm)
     node.mine(3)
-    # 2. two invoices paid to a GPU broker, and an allowance the broker draws on later
+    # 2. two invoices paid to a GPU broker; the renter's operations wallet draws on an allowance and pays a third
     _transfer(node, USDT, RENTER, BROKER, 120_000 * usdt)
     _transfer(node, USDT, RENTER, BROKER, 60_000 * usdt)
-    node.call(RENTER, USDT, "approve(address,uint256)", ["address", "uint256"], [BROKER, 50_000 * usdt])
+    node.call(RENTER, USDT, "approve(address,uint256)", ["address", "uint256"], [RENTER_OPS, 50_000 * usdt])
     node.mine(2)
-    node.call(BROKER, USDT, "transferFrom(address,address,uint256)", ["address", "address", "uint256"],
-              [RENTER, BROKER, 20_000 * usdt])
+    node.call(RENTER_OPS, USDT, "transferFrom(address,address,uint256)", ["address", "address", "uint256"],
+              [RENTER, RENTER_OPS, 20_000 * usdt])
+    _transfer(node, USDT, RENTER_OPS, BROKER, 20_000 * usdt)
+    # both wallets pay into the same exchange deposit address, which the exchange sweeps to its hot wallet
+    _transfer(node, USDT, RENTER, DEPOSIT, 5_000 * usdt)
+    _transfer(node, USDT, DEPOSIT, BINANCE_14, 5_000 * usdt)
+    node.send(RENTER_OPS, DEPOSIT, value=3 * ETH)
+    node.send(DEPOSIT, BINANCE_14, value=3 * ETH - 10**15)
     # 3. the broker pays the hosting company, in USDT and through a forwarding contract in ETH
     _transfer(node, USDT, BROKER, HOST, 150_000 * usdt)
     forwarder = node.deploy("Forwarder", DEV_ACCOUNTS[0])

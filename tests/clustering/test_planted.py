@@ -86,7 +86,7 @@ def test_deposit_addresses_are_labeled_with_their_exchange_and_never_merged(
 
 
 def test_refused_links_name_their_guard(clustered: tuple[Anvil, ClusterWorld, Path, Path]) -> None:
-    _, world, store, _ = clustered
+    _, _, store, _ = clustered
     with Store(store, read_only=True) as db:
         reviews = db.con.execute("SELECT a, b, heuristic, status, reason FROM link_reviews").fetchall()
     vault = addr("vault contract")
@@ -130,7 +130,7 @@ def test_cluster_show_inherits_labels_with_the_link_as_evidence(clustered: tuple
 
 def test_ids_are_stable_and_a_failed_run_keeps_the_previous_clusters(
         clustered: tuple[Anvil, ClusterWorld, Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    node, _, store, labels = clustered
+    _, _, store, labels = clustered
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(store.read_bytes())
     before = _clusters(copy)

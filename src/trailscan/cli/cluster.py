@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..chains import get_chain
 from ..clustering import ClusterOptions, build_clusters
 from ..clustering.enrich import enrich
 from ..clustering.query import ClusterView, Explanation, cluster_of, explain, locate
@@ -196,24 +197,24 @@ def explain_command(
         if not shared:
             raise InputError("the two addresses are on no common stored chain", hint="check both, or give --chain")
         result = explain(db, shared[0], first[shared[0]], second[shared[0]])
+        symbols = {t.address: t.symbol or t.address for t in db.tokens(shared[0]).values()}
     if fmt is not Format.table:
         render([result.as_dict()], fmt, command="explain")
         return
-    _explain_table(result, fmt)
+    symbols["native"] = get_chain(shared[0]).native_symbol
+    _explain_table(result, fmt, symbols)
 
 
-def _explain_table(result: Explanation, fmt: Format) -> None:
+def _explain_table(result: Explanation, fmt: Format, symbols: dict[str, str]) -> None:
     if not result.linked:
         typer.echo(f"not linked: {result.reason}")
         return
-    rows = []
+    typer.echo(f"{result.a} and {result.b} are one entity (cluster {result.cluster_id}), "
+               f"through {len(result.steps)} link(s):")
     for i, step in enumerate(result.steps, 1):
         params = ", ".join(f"{k}={v}" for k, v in step.params.items()) or "none"
-        for e in step.evidence:
-            rows.append({"step": i, "link": f"{step.a} - {step.b}",
-                         "heuristic": f"{step.heuristic} ({step.confidence})",
-                         "role": e["role"], "tx": e["tx"], "block": e["block"], "from": e["from"], "to": e["to"],
-                         "asset": e["asset"], "amount": format_amount(int(e["amount"]), e.get("decimals")),
-                         "params": params})
-    render(rows, fmt, command="explain", title=f"{result.a} and {result.b}: one entity (cluster {result.cluster_id})",
-           columns=["step", "link", "heuristic", "role", "tx", "block", "from", "to", "asset", "amount", "params"])
+        rows = [{"role": e["role"], "block": e["block"], "tx": e["tx"], "from": e["from"], "to": e["to"],
+                 "amount": f"{format_amount(int(e['amount']), e.get('decimals'))} "
+                           f"{symbols.get(e['asset'], e['asset'])}"} for e in step.evidence]
+        render(rows, fmt, command="explain", columns=["role", "block", "tx", "from", "to", "amount"],
+               title=f"step {i}: {step.a} - {step.b}, {step.heuristic} (confidence {step.confidence}; {params})")
