@@ -1,0 +1,191 @@
+"""What a trace reads from the store: the time-ordered transfers of the nodes it reaches, the nodes themselves
+(an address, or its cluster at entity level), their labels and their fan-out. Set-based: one query per round
+for the whole frontier, never one per address."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import pyarrow as pa
+
+from ..labels import LabelSet
+from ..store import Store
+from .model import LabelRef
+
+
+class Row(NamedTuple):
+    """One fungible transfer, with its exact position in time."""
+
+    order: tuple[int, int, tuple[int, ...]]  # block, transaction index, position inside the transaction
+    tx_hash: str
+    locator: str
+    block: int
+    time: int | None
+    sender: str
+    receiver: str
+    asset: str
+    amount: int
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.tx_hash, self.locator)
+
+
+def position(locator: str) -> tuple[int, ...]:
+    """Where a record sits inside its transaction: a log's index, or a call's trace address (depth first)."""
+    kind, _, rest = locator.partition(":")
+    if kind == "log":
+        return tuple(int(p) for p in rest.split(":"))
+    return tuple(int(p) for p in rest.split(".")) if rest else ()
+
+
+@dataclass(eq=False)
+class Node:
+    id: str  # the address, or the cluster id
+    members: frozenset[str]
+    cluster: str | None = None
+    labels: list[LabelRef] = field(default_factory=list)
+    hub: bool = False
+    cluster_evidence: dict[str, int] = field(default_factory=dict)
+
+
+class Graph:
+    """Reads the store for one chain within one block window and asset filter."""
+
+    def __init__(self, store: Store, labels: LabelSet, chain: str, *, until: int | None, assets: tuple[str, ...],
+                 entities: bool, hub_limit: int) -> None:
+        self.store, self.labels, self.chain = store, labels, chain
+        self.until, self.assets, self.entities, self.hub_limit = until, assets, entities, hub_limit
+        self.node_of: dict[str, Node] = {}  # address -> node
+        self.by_id: dict[str, Node] = {}
+        self.timelines: dict[str, list[Row]] = {}
+        self.has_clusters = entities and bool(store.con.execute(
+            "SELECT count(*) FROM clusters WHERE chain = ?", [chain]).fetchall()[0][0])
+
+    def nodes(self, addresses: Iterable[str]) -> list[Node]:
+        """The nodes of ``addresses`` (made on first sight: members, labels, hub status)."""
+        wanted = [a for a in dict.fromkeys(addresses) if a not in self.node_of]
+        if wanted:
+            self._make(wanted)
+        return [self.node_of[a] for a in addresses]
+
+    def _make(self, addresses: list[str]) -> None:
+        con = self.store.con
+        clusters: dict[str, list[str]] = {}
+        if self.has_clusters:
+            con.register("wanted", pa.table({"address": pa.array(addresses, pa.string())}))
+            try:
+                rows = con.execute("""
+                    SELECT c.cluster_id, c.address FROM clusters c
+                    WHERE c.chain = ? AND c.cluster_id IN (SELECT k.cluster_id FROM clusters k
+                        JOIN wanted w ON w.address = k.address WHERE k.chain = ?)
+                    ORDER BY c.cluster_id, c.address
+                """, [self.chain, self.chain]).fetchall()
+            finally:
+                con.unregister("wanted")
+            for cid, address in rows:
+                clusters.setdefault(str(cid), []).append(str(address))
+        made: list[Node] = []
+        for cid, members in clusters.items():
+            node = Node(cid, frozenset(members), cid)
+            made.append(node)
+            for m in members:
+                self.node_of[m] = node
+        for a in addresses:
+            if a not in self.node_of:
+                node = Node(a, frozenset((a,)))
+                self.node_of[a] = node
+                made.append(node)
+        self._describe(made)
+        self.by_id.update({n.id: n for n in made})
+
+    def node_of_id(self, node_id: str) -> Node:
+        return self.by_id[node_id]
+
+    def _describe(self, nodes: list[Node]) -> None:
+        members = sorted({m for n in nodes for m in n.members})
+        derived: dict[str, list[LabelRef]] = {}
+        con = self.store.con
+        con.register("wanted", pa.table({"address": pa.array(members, pa.string())}))
+        try:
+            for address, label, category, actor, heuristic, confidence, evidence in con.execute("""
+                SELECT d.address, d.label, d.category, d.actor, d.heuristic, d.confidence, d.evidence
+                FROM derived_labels d JOIN wanted w ON w.address = d.address WHERE d.chain = ?
+                ORDER BY d.address, d.label
+            """, [self.chain]).fetchall():
+                txs = ", ".join(dict.fromkeys(e["tx"] for e in json.loads(evidence)))
+                derived.setdefault(str(address), []).append(LabelRef(
+                    str(label), str(category), actor, int(confidence), f"heuristic {heuristic}: {txs}", "derived"))
+            degrees = {str(a): (int(o), int(i)) for a, o, i in con.execute("""
+                SELECT w.address,
+                       (SELECT count(DISTINCT to_address) FROM transfers t
+                        WHERE t.chain = ? AND t.from_address = w.address),
+                       (SELECT count(DISTINCT from_address) FROM transfers t
+                        WHERE t.chain = ? AND t.to_address = w.address)
+                FROM wanted w
+            """, [self.chain, self.chain]).fetchall()}
+            evidence_rows = con.execute("""
+                SELECT c.cluster_id, l.heuristic, count(*) FROM links l
+                JOIN clusters c ON c.chain = l.chain AND c.address = l.a
+                WHERE l.chain = ? AND c.cluster_id IN (SELECT cluster_id FROM clusters k JOIN wanted w
+                                                      ON w.address = k.address WHERE k.chain = ?)
+                GROUP BY ALL ORDER BY 1, 2
+            """, [self.chain, self.chain]).fetchall() if self.has_clusters else []
+        finally:
+            con.unregister("wanted")
+        for cid, heuristic, count in evidence_rows:
+            node = next((n for n in nodes if n.id == cid), None)
+            if node is not None:
+                node.cluster_evidence[str(heuristic)] = int(count)
+        for node in nodes:
+            for member in sorted(node.members):
+                for tag in self.labels.lookup(self.chain, member):
+                    node.labels.append(LabelRef(tag.label, tag.category, tag.actor, tag.confidence,
+                                                f"{tag.source} ({tag.where})",
+                                                "direct" if len(node.members) == 1 else "via-cluster"))
+                node.labels += derived.get(member, [])
+            node.labels.sort(key=lambda lab: -lab.confidence)
+            node.hub = any(max(degrees.get(m, (0, 0))) > self.hub_limit for m in node.members)
+
+    def load(self, nodes: Iterable[Node]) -> None:
+        """Read the transfers of every node not loaded yet, in one query, and sort each node's timeline."""
+        todo = list({n.id: n for n in nodes if n.id not in self.timelines}.values())
+        if not todo:
+            return
+        owner = {m: n.id for n in todo for m in n.members}
+        con = self.store.con
+        con.register("wanted", pa.table({"address": pa.array(sorted(owner), pa.string())}))
+        where = ["t.chain = ?", "t.kind IN ('native', 'erc20')", "t.amount <> '0'"]
+        params: list[object] = [self.chain]
+        if self.until is not None:
+            where.append("t.block_number <= ?")
+            params.append(self.until)
+        if self.assets:
+            where.append("t.asset IN (SELECT UNNEST(?::VARCHAR[]))")
+            params.append(list(self.assets))
+        cond = " AND ".join(where)
+        try:
+            rows = con.execute(f"""
+                SELECT t.block_number, coalesce(t.tx_index, s.tx_index), t.tx_hash, t.locator, t.block_time,
+                       t.from_address, t.to_address, t.asset, t.amount
+                FROM transfers t LEFT JOIN tx_senders s ON s.chain = t.chain AND s.tx_hash = t.tx_hash
+                WHERE {cond} AND (t.from_address IN (SELECT address FROM wanted)
+                                  OR t.to_address IN (SELECT address FROM wanted))
+            """, params).fetchall()
+        finally:
+            con.unregister("wanted")
+        for n in todo:
+            self.timelines[n.id] = []
+        for block, index, tx, locator, when, sender, receiver, asset, amount in rows:
+            row = Row((int(block), int(index) if index is not None else 1 << 30, position(locator)), tx, locator,
+                      int(block), when, sender, receiver, asset, int(amount))
+            a, b = owner.get(sender), owner.get(receiver)
+            if a is not None:
+                self.timelines[a].append(row)
+            if b is not None and b != a:
+                self.timelines[b].append(row)
+        for n in todo:
+            self.timelines[n.id].sort()

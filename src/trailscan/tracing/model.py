@@ -1,0 +1,168 @@
+"""The typed result of a trace: what the traced value reached, through which transfers, and how it was read.
+
+Every renderer (table, JSON, CSV, Markdown; later HTML and graph export) reads this object only. Amounts are
+kept exact: ``raw`` is the traced value in the asset's smallest unit as an exact fraction, shown as a decimal
+string rounded down to 18 places past the asset's smallest unit only when rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal, localcontext
+from fractions import Fraction
+from typing import Any
+
+
+def fraction_text(value: Fraction, decimals: int | None, places: int = 18) -> str:
+    """``value`` raw units as a decimal string in the asset's units, rounded down past ``places`` digits."""
+    with localcontext() as ctx:
+        ctx.prec = 200
+        shown = Decimal(value.numerator) / Decimal(value.denominator) / (Decimal(10) ** (decimals or 0))
+        text = format(shown.quantize(Decimal(1).scaleb(-((decimals or 0) + places)), rounding=ROUND_DOWN), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+@dataclass(frozen=True)
+class Asset:
+    chain: str
+    address: str  # token contract, or "native"
+    symbol: str
+    decimals: int | None
+    stablecoin: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"chain": self.chain, "asset": self.address, "symbol": self.symbol, "decimals": self.decimals}
+
+
+@dataclass
+class Amount:
+    """Traced value of one asset: exact raw units, the display decimal, and its USD value when known."""
+
+    asset: Asset
+    raw: Fraction
+    usd: Fraction | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.asset.as_dict(), "raw": str(self.raw.numerator // self.raw.denominator),
+                "exact_raw": f"{self.raw.numerator}/{self.raw.denominator}" if self.raw.denominator != 1 else None,
+                "amount": fraction_text(self.raw, self.asset.decimals),
+                "usd": fraction_text(self.usd, 0, 2) if self.usd is not None else None}
+
+
+@dataclass(frozen=True)
+class LabelRef:
+    """Why an endpoint is named: the label, its category and actor, and where it comes from."""
+
+    label: str
+    category: str | None
+    actor: str | None
+    confidence: int
+    source: str  # a tag's source and file, or a heuristic with its evidence transactions
+    how: str  # direct | derived | via-cluster
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "category": self.category, "actor": self.actor, "confidence": self.confidence,
+                "source": self.source, "how": self.how}
+
+
+@dataclass
+class Hop:
+    """One transfer on a path, with the traced value it carried."""
+
+    tx_hash: str
+    locator: str
+    block: int
+    time: int | None
+    sender: str
+    receiver: str
+    amount: Amount  # traced value carried
+    transferred: int  # the whole transfer, raw
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tx_hash": self.tx_hash, "locator": self.locator, "block": self.block, "time": self.time,
+                "from": self.sender, "to": self.receiver, "traced": self.amount.as_dict(),
+                "transferred_raw": str(self.transferred)}
+
+
+@dataclass
+class Endpoint:
+    """A node the traced value reached and stopped at (a service, a hub, the hop limit, or where it rests)."""
+
+    node: str  # an address, or a cluster id at entity level
+    addresses: list[str]
+    labels: list[LabelRef]
+    amounts: list[Amount]
+    usd: Fraction | None
+    share: Fraction | None  # of the traced USD value
+    min_hops: int
+    reason: str  # service | hub | hop-limit | rests
+    cluster: str | None = None
+    cluster_evidence: dict[str, int] = field(default_factory=dict)
+    paths: list[list[Hop]] = field(default_factory=list)
+
+    @property
+    def direct(self) -> bool:
+        return self.min_hops == 1
+
+    @property
+    def category(self) -> str | None:
+        return self.labels[0].category if self.labels else None
+
+    @property
+    def actor(self) -> str | None:
+        return (self.labels[0].actor or self.labels[0].label) if self.labels else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"node": self.node, "addresses": self.addresses, "actor": self.actor, "category": self.category,
+                "labels": [lab.as_dict() for lab in self.labels], "amounts": [a.as_dict() for a in self.amounts],
+                "usd": fraction_text(self.usd, 0, 2) if self.usd is not None else None,
+                "share": fraction_text(self.share * 100, 0, 2) if self.share is not None else None,
+                "min_hops": self.min_hops, "direct": self.direct, "stopped_because": self.reason,
+                "cluster": self.cluster, "cluster_evidence": self.cluster_evidence,
+                "paths": [[h.as_dict() for h in p] for p in self.paths]}
+
+
+@dataclass
+class TraceResult:
+    query: dict[str, Any]  # the question: wallet, chain, direction, window, policy and every parameter
+    traced: list[Amount]  # the wallet's traced value, per asset
+    traced_usd: Fraction | None
+    exposure: list[Endpoint]  # labeled endpoints, largest first
+    unlabeled: list[Endpoint]  # unlabeled endpoints, largest first: the leads
+    coverage: list[str]  # what the data could not show
+    manifest: dict[str, Any]  # block heights, label sets, endpoints (redacted): enough to run it again
+    reached: int = 0  # nodes the traced value reached
+
+    def answer(self) -> str:
+        """The answer in one sentence."""
+        q = self.query
+        total = ", ".join(f"{fraction_text(a.raw, a.asset.decimals, 2)} {a.asset.symbol}" for a in self.traced)
+        if not self.traced:
+            return f"{q['address']} has no {('outgoing' if q['direction'] == 'out' else 'incoming')} transfers " \
+                   "in the window: nothing to trace."
+        gpu = [e for e in self.exposure if e.category in ("gpu-marketplace", "gpu-broker", "cloud-provider",
+                                                          "cloud-reseller", "data-centre")]
+        verb = "sent" if q["direction"] == "out" else "received"
+        who = q["address"] if len(q["wallet_addresses"]) == 1 else \
+            f"{q['address']} (with its cluster {q['wallet_node']}, {len(q['wallet_addresses'])} addresses)"
+        head = f"{who} {verb} {total} in the window; "
+        if not self.exposure:
+            return head + f"under {q['policy']} it reached no labeled entity within {q['hops']} hops."
+        names = ", ".join(f"{e.actor} ({e.category}, {_money(e)})" for e in (gpu or self.exposure)[:3])
+        what = "GPU-compute sellers" if gpu else "labeled entities"
+        return head + f"under {q['policy']} it reached {len(self.exposure)} labeled endpoint(s); {what}: {names}."
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "answer": self.answer(), "traced": [a.as_dict() for a in self.traced],
+                "traced_usd": fraction_text(self.traced_usd, 0, 2) if self.traced_usd is not None else None,
+                "exposure": [e.as_dict() for e in self.exposure],
+                "unlabeled_endpoints": [e.as_dict() for e in self.unlabeled], "coverage": self.coverage,
+                "reached": self.reached, "manifest": self.manifest}
+
+
+def _money(e: Endpoint) -> str:
+    if e.usd is not None:
+        return f"{fraction_text(e.usd, 0, 2)} USD"
+    return ", ".join(f"{fraction_text(a.raw, a.asset.decimals, 4)} {a.asset.symbol}" for a in e.amounts)
