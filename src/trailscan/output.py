@@ -28,6 +28,14 @@ class Format(enum.StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    markdown = "markdown"
+
+
+def _md(value: Any) -> str:
+    """A Markdown table cell: pipes, backslashes, HTML and line breaks escaped: chain data stays one text cell."""
+    text = _cell(value).replace("\\", "\\\\").replace("|", "\\|").replace("&", "&amp;").replace("<", "&lt;")
+    text = text.replace(">", "&gt;").replace("`", "\\`")
+    return " ".join(text.split()) or " "
 
 
 def _cell(value: Any) -> str:
@@ -62,6 +70,15 @@ def render(
     cols = list(columns) if columns else (list(rows[0].keys()) if rows else [])
     if fmt is Format.json:
         out.write(json_envelope(command, list(rows), **dict(extra or {})).decode())
+    elif fmt is Format.markdown:
+        lines = [f"### {_md(title)}", ""] if title else []
+        if not rows:
+            lines.append("nothing found")
+        else:
+            lines.append("| " + " | ".join(_md(c) for c in cols) + " |")
+            lines.append("|" + "---|" * len(cols))
+            lines += ["| " + " | ".join(_md(row.get(c)) for c in cols) + " |" for row in rows]
+        out.write("\n".join(lines) + "\n\n")
     elif fmt is Format.csv:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")

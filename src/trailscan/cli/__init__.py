@@ -13,6 +13,7 @@ from ..errors import TrailscanError
 from . import cluster as cluster_commands
 from . import evm as evm_commands
 from . import labels as labels_commands
+from . import trace as trace_commands
 
 app = typer.Typer(
     name="trailscan",
@@ -44,6 +45,7 @@ def _root(
 evm_commands.register(app)
 app.add_typer(labels_commands.app, name="labels")
 cluster_commands.register(app)
+trace_commands.register(app)
 
 
 def _debug_requested(argv: list[str]) -> bool:

@@ -12,7 +12,8 @@ from ..output import Format
 
 FormatOpt = Annotated[
     Format,
-    typer.Option("--format", "-f", help="Output format: table for people, json (stable schema) or csv for tools."),
+    typer.Option("--format", "-f",
+                 help="Output format: table for people, json (stable schema) or csv for tools, markdown for reports."),
 ]
 StoreOpt = Annotated[
     Path | None,

@@ -10,17 +10,18 @@ Services and hubs receive but never pass on: they are endpoints, not paths.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import InputError
 from ..labels import LabelSet
 from ..store import Store
 from .graph import Graph, Node, Row
 from .model import Amount, Endpoint, Hop, TraceResult
+from .ondemand import Need
 from .policies import State, get_policy
 from .value import Valuer
 
@@ -61,8 +62,15 @@ class TraceOptions:
         get_policy(self.policy)
 
 
-# A fetcher reads on demand what the store lacks for newly reached nodes, before they are replayed.
-Fetcher = Callable[[list[Node], dict[str, int]], list[str]]
+class Fetcher(Protocol):
+    """Reads on demand what the store lacks for reached nodes, before they are replayed (see ondemand)."""
+
+    openings: dict[tuple[str, str], tuple[int, int]]
+    refreshed: set[str]
+
+    def wallet(self, node: Node) -> None: ...
+    def __call__(self, nodes: Iterable[Node], needs: dict[str, Need]) -> list[str]: ...
+    def notes(self) -> list[str]: ...
 
 
 @dataclass
@@ -99,7 +107,7 @@ def trace(store: Store, labels: LabelSet, chain: str, address: str, options: Tra
     coverage: list[str] = []
     (wallet,) = graph.nodes([address])
     if fetcher is not None:
-        coverage += fetcher([wallet], {})
+        fetcher.wallet(wallet)
     graph.load([wallet])
     # the seed: the wallet's own transfers in the window
     frontier: set[str] = set()
@@ -118,12 +126,16 @@ def trace(store: Store, labels: LabelSet, chain: str, address: str, options: Tra
         nodes.update({n.id: n for n in todo})
         todo = [n for n in todo if not _stop(n, opts)]
         if fetcher is not None and todo:
-            first = {n.id: min(run.edges[k].row.block for k in run.into[n.id]) for n in todo}
-            coverage += fetcher(todo, first)
+            needs = {n.id: Need(min(run.edges[k].row.block for k in run.into[n.id]) if out else
+                                max(run.edges[k].row.block for k in run.into[n.id]),
+                                {run.edges[k].row.asset for k in run.into[n.id]}) for n in todo}
+            coverage += fetcher(todo, needs)
+            graph.forget(fetcher.refreshed)
         graph.load(todo)
         frontier = set()
+        openings = fetcher.openings if fetcher is not None else {}
         for node in todo:
-            frontier |= _replay(run, graph, policy.state, node, hop + 1, opts, value, wallet.id)
+            frontier |= _replay(run, graph, policy.state, node, hop + 1, opts, value, wallet.id, openings)
     nodes.update({n: graph.node_of_id(n) for n in frontier if n != wallet.id})
     if run.shortfall:
         coverage.append(f"{len(run.shortfall)} address(es) paid out more than the store shows them receiving (funds "
@@ -132,6 +144,8 @@ def trace(store: Store, labels: LabelSet, chain: str, address: str, options: Tra
     if hubs:
         coverage.append(f"{len(hubs)} hub(s) with more than {opts.hub_limit} counterparties were not followed: "
                         + ", ".join(hubs[:10]))
+    if fetcher is not None:
+        coverage += fetcher.notes()
     result = _result(run, graph, nodes, wallet, address, seeds, opts, value, coverage, manifest or {})
     result.query["elapsed_s"] = round(time.monotonic() - started, 3)
     return result
@@ -155,17 +169,30 @@ def _pass(run: _Run, row: Row, sender: str, receiver: str, delta: Fraction, hop:
 
 
 def _replay(run: _Run, graph: Graph, make_state: Callable[[int], State], node: Node, hop: int,
-            opts: TraceOptions, value: Valuer, wallet: str) -> set[str]:
-    """Replay one node's timeline with every traced arrival so far; pass on what grew. Returns the receivers."""
+            opts: TraceOptions, value: Valuer, wallet: str,
+            openings: dict[tuple[str, str], tuple[int, int]]) -> set[str]:
+    """Replay one node's timeline with every traced arrival so far; pass on what grew. Returns the receivers.
+
+    Where the balance held before a block was read from the node (an opening), the replay of that asset starts
+    there with that balance instead of the records before it."""
     out = opts.direction == "out"
     timeline = graph.timelines[node.id] if out else list(reversed(graph.timelines[node.id]))
     arrivals = run.arrivals.get(node.id, {})
     states: dict[str, State] = {}
+    starts: dict[str, int] = {}
+    if out and len(node.members) == 1:
+        (member,) = node.members
+        for (address, asset), (block, held) in openings.items():
+            if address == member:
+                states[asset] = make_state(held)
+                starts[asset] = block
     reached: set[str] = set()
     for row in timeline:
         inside_from, inside_to = row.sender in node.members, row.receiver in node.members
         if inside_from and inside_to:
             continue  # a move inside one entity is not a hop
+        if row.block < starts.get(row.asset, 0):
+            continue  # already in the opening balance
         incoming = inside_to if out else inside_from
         state = states.get(row.asset)
         if state is None:
@@ -198,6 +225,12 @@ def _result(run: _Run, graph: Graph, nodes: dict[str, Node], wallet: Node, addre
         traced[row.asset] = traced.get(row.asset, Fraction(0)) + row.amount
     traced_amounts = [value.amount(a, raw, [(r, Fraction(r.amount)) for r in seed_rows if r.asset == a])
                       for a, raw in sorted(traced.items())]
+    expandable = [nodes.get(n) or graph.node_of_id(n) for n in run.into if run.hop[n] < opts.hops]
+    unfetched = graph.unfetched([n for n in expandable if not _stop(n, opts)])
+    if unfetched:
+        coverage.append(f"{len(unfetched)} reached address(es) or entities were never fetched, so where their value "
+                        "went next is unknown (marked 'unfetched'; pass --rpc to fetch them on demand): "
+                        + ", ".join(sorted(unfetched)[:10]))
     total_usd = _sum_usd(traced_amounts)
     endpoints: list[Endpoint] = []
     for node_id, keys in run.into.items():
@@ -216,7 +249,8 @@ def _result(run: _Run, graph: Graph, nodes: dict[str, Node], wallet: Node, addre
                 amounts.append(value.amount(asset, rest, [(r, c * rest / got) for r, c in items]))
         if not amounts:
             continue
-        reason = ("hub" if node.hub else "service") if stopped else ("rests" if expanded else "hop-limit")
+        reason = ("hub" if node.hub else "service") if stopped else (
+            ("unfetched" if node_id in unfetched else "rests") if expanded else "hop-limit")
         usd = _sum_usd(amounts)
         endpoints.append(Endpoint(node_id, sorted(node.members), list(node.labels), amounts, usd,
                                   usd / total_usd if usd is not None and total_usd else None, run.hop[node_id],
@@ -255,7 +289,7 @@ def _paths(run: _Run, target: str, wallet: str, opts: TraceOptions, value: Value
             seen.add(edge.sender)
             earlier = [run.edges[k] for k in run.into.get(edge.sender, [])
                        if (run.edges[k].row.order < edge.row.order if out else run.edges[k].row.order > edge.row.order)
-                       and run.edges[k].sender not in seen]
+                       and run.edges[k].row.asset == edge.row.asset and run.edges[k].sender not in seen]
             if not earlier:
                 break
             chain.append(max(earlier, key=lambda e: (e.carried, e.row.order)))

@@ -150,6 +150,23 @@ class Graph:
             node.labels.sort(key=lambda lab: -lab.confidence)
             node.hub = any(max(degrees.get(m, (0, 0))) > self.hub_limit for m in node.members)
 
+    def unfetched(self, nodes: Iterable[Node]) -> set[str]:
+        """Ids of nodes none of whose members was ever fetched as a wallet (the store holds only the transfers
+        that touched fetched wallets, so what such a node did next is unknown)."""
+        todo = list({n.id: n for n in nodes}.values())
+        members = sorted({m for n in todo for m in n.members})
+        if not members:
+            return set()
+        fetched = {str(r[0]) for r in self.store.con.execute(
+            "SELECT DISTINCT subject FROM coverage WHERE chain = ? AND scope LIKE 'logs:%'"
+            " AND subject IN (SELECT UNNEST(?::VARCHAR[]))", [self.chain, members]).fetchall()}
+        return {n.id for n in todo if not (n.members & fetched)}
+
+    def forget(self, node_ids: Iterable[str]) -> None:
+        """Drop cached timelines (after a fetch added records for these nodes)."""
+        for node_id in node_ids:
+            self.timelines.pop(node_id, None)
+
     def load(self, nodes: Iterable[Node]) -> None:
         """Read the transfers of every node not loaded yet, in one query, and sort each node's timeline."""
         todo = list({n.id: n for n in nodes if n.id not in self.timelines}.values())

@@ -1,0 +1,180 @@
+"""`trailscan trace ADDRESS`: parse, call trailscan.tracing, render. No tracing logic lives here."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..chains import get_chain
+from ..clustering.query import locate
+from ..errors import InputError
+from ..labels import load_labels
+from ..output import Format, render
+from ..sources.evm import EvmSource
+from ..store import Store
+from ..tracing import DEFAULT_STOPS, Prices, TraceOptions, TraceResult, Valuer, trace
+from ..tracing.manifest import build_manifest
+from ..tracing.ondemand import OnDemand
+from ..tracing.tables import (
+    CSV_COLUMNS,
+    EXPOSURE_COLUMNS,
+    PATH_COLUMNS,
+    coverage_rows,
+    csv_rows,
+    exposure_rows,
+    path_rows,
+)
+from ..tracing.window import block_bound, resolve_assets
+from .common import FormatOpt, LabelsOpt, RpcOpt, StoreOpt, rpc_urls, store_path
+from .evm import RpsOpt, TimeoutOpt, _Bar, _client
+
+
+def register(app: typer.Typer) -> None:
+    app.command("trace")(trace_command)
+
+
+def trace_command(
+    address: Annotated[str, typer.Argument(help="The wallet to trace.")],
+    chain: Annotated[str | None, typer.Option("--chain", "-c", help="Chain (default: the stored chain holding the "
+                                              "address; ethereum when fetching).", show_default=False)] = None,
+    direction: Annotated[str, typer.Option("--direction", help="out: where its money went; in: where it came "
+                                           "from.")] = "out",
+    hops: Annotated[int, typer.Option("--hops", help="Most hops to follow (1-12).")] = 4,
+    since: Annotated[str | None, typer.Option("--since", help="First block or date (YYYY-MM-DD, UTC) of the "
+                                              "wallet's traced transfers.", show_default=False)] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Last block or date read for every address.",
+                                              show_default=False)] = None,
+    min_amount: Annotated[str | None, typer.Option("--min-amount", help="Do not follow a transfer carrying less "
+                                                   "traced value than this (in the asset's units).",
+                                                   show_default=False)] = None,
+    asset: Annotated[list[str] | None, typer.Option("--asset", help="Only this asset: native, a symbol or a token "
+                                                    "contract (repeatable).", show_default=False)] = None,
+    policy: Annotated[str, typer.Option("--policy", help="haircut, poison or fifo.")] = "haircut",
+    entities: Annotated[bool, typer.Option("--entities/--addresses", help="Trace clusters as one entity (moves "
+                                           "inside a cluster are not hops), or address by address.")] = True,
+    stop: Annotated[list[str] | None, typer.Option("--stop", help="Label categories where tracing stops (repeatable;"
+                                                   " default: services such as exchange, gpu-marketplace, "
+                                                   "gpu-broker, bridge, mixer, sanctioned).",
+                                                   show_default=False)] = None,
+    hub_limit: Annotated[int, typer.Option("--hub-limit", min=1, help="Stop at addresses with more counterparties "
+                                           "than this.")] = 1_000,
+    prices: Annotated[Path | None, typer.Option("--prices", help="CSV date,asset,usd to value non-stablecoins.",
+                                                show_default=False)] = None,
+    rpc: RpcOpt = None,
+    budget: Annotated[int, typer.Option("--budget", min=0, help="Most JSON-RPC requests to spend fetching reached "
+                                        "addresses (with --rpc).")] = 10_000,
+    rps: RpsOpt = None,
+    timeout: TimeoutOpt = 30.0,
+    labels: LabelsOpt = None,
+    store: StoreOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Trace where a wallet's money went (or came from), hop by hop, forward in time, under a taint policy:
+    exposure to labeled entities, the paths with their transactions, the unlabeled endpoints, and coverage."""
+    amount = _decimal(min_amount)
+    stops = frozenset(stop) if stop else DEFAULT_STOPS
+    urls = rpc_urls(rpc)
+    known = load_labels(labels)
+    path = store_path(store)
+    if not urls:
+        Store(path, read_only=True).close()  # no store and nothing to fetch with: an error, and no file left
+    with Store(path, read_only=not urls) as db:
+        if chain is not None:
+            key, who = get_chain(chain).key, get_chain(chain).address(address)
+        elif urls:
+            key, who = get_chain(1).key, get_chain(1).address(address)
+        else:
+            key, who = _held(db, address)
+        opts = TraceOptions(direction=direction, hops=hops, since=block_bound(db, key, since, "--since", end=False),
+                            until=block_bound(db, key, until, "--until", end=True), min_amount=amount,
+                            assets=resolve_assets(db, known, key, asset or []), policy=policy, entities=entities,
+                            stops=stops, hub_limit=hub_limit)
+        opts.check()
+        valuer = Valuer(known, db, key, Prices.read(prices) if prices else None)
+        manifest = build_manifest(db, key, labels=labels, rpc=urls)
+        if urls:
+            result = _traced_with_rpc(db, known, key, who, opts, valuer, manifest, urls, budget, rps, timeout)
+        else:
+            result = trace(db, known, key, who, opts, valuer=valuer, manifest=manifest)
+    _render(result, fmt)
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InputError(f"--min-amount {text[:40]!r} is not a number", hint="use e.g. 100 or 0.5") from None
+    if not value.is_finite():
+        raise InputError(f"--min-amount {text[:40]!r} is not a finite number", hint="use e.g. 100 or 0.5")
+    return value
+
+
+def _held(db: Store, address: str) -> tuple[str, str]:
+    found = locate(db, address, None)
+    if len(found) > 1:
+        raise InputError(f"the address is stored on several chains ({', '.join(k for k, _ in found)})",
+                         hint="choose one with --chain")
+    row = db.con.execute("SELECT count(*) FROM transfers WHERE chain = ? AND (from_address = ? OR to_address = ?)",
+                         [found[0][0], found[0][1], found[0][1]]).fetchall()[0][0]
+    if not row:
+        raise InputError(f"the store has no transfers of {found[0][1]}",
+                         hint="pass --rpc URL to fetch them, or run 'trailscan fetch --address ...' first")
+    return found[0]
+
+
+def _traced_with_rpc(db: Store, known: Any, key: str, who: str, opts: TraceOptions, valuer: Valuer,
+                     manifest: dict[str, Any], urls: list[str], budget: int, rps: float | None,
+                     timeout: float) -> TraceResult:
+    the_chain = get_chain(key)
+    if not the_chain.is_evm:
+        raise InputError(f"fetching {the_chain.name} is not supported yet", hint="EVM chains only for now")
+    with _client(urls, rps, timeout) as client:
+        source = EvmSource(client, the_chain)
+        source.check_chain()
+        console = Console(file=sys.stderr)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("blocks"),
+                   TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+            fetcher = OnDemand(db, source, budget=budget, direction=opts.direction, since=opts.since,
+                               until=opts.until, progress=_Bar(bar))
+            result = trace(db, known, key, who, opts, valuer=valuer, fetcher=fetcher, manifest=manifest)
+        result.manifest["reads"] = [r.as_dict() for r in fetcher.reads]
+        result.manifest["requests"] = fetcher.spent
+        return result
+
+
+def _render(result: TraceResult, fmt: Format) -> None:
+    if fmt is Format.json:
+        render([result.as_dict()], fmt, command="trace")
+        return
+    if fmt is Format.csv:
+        render(csv_rows(result), fmt, command="trace", columns=CSV_COLUMNS)
+        return
+    q = result.query
+    if fmt is Format.markdown:
+        sys.stdout.write(f"## Trace of {q['address']}\n\n{result.answer()}\n\n")
+    else:
+        typer.echo(result.answer())
+    render(exposure_rows(result), fmt, command="trace", columns=EXPOSURE_COLUMNS,
+           title=f"exposure ({q['policy']}, {q['direction']}, {q['hops']} hops)")
+    render(path_rows(result), fmt, command="trace", columns=PATH_COLUMNS, title="top paths")
+    render(exposure_rows(result, unlabeled=True), fmt, command="trace", columns=EXPOSURE_COLUMNS[2:9],
+           title="largest unlabeled endpoints (leads)")
+    render(coverage_rows(result), fmt, command="trace", title="coverage")
+    m = result.manifest
+    head = m.get("head") or {}
+    line = (f"reproduce: trailscan {m.get('trailscan')}, store {m.get('store')} at block {head.get('block')} "
+            f"({head.get('hash')}), labels " + ", ".join(f"{s['layer']} {s['sha256'][:12]}" for s in
+                                                          m.get("label_sets", [])))
+    if fmt is Format.markdown:
+        sys.stdout.write(line + "\n")
+    else:
+        typer.echo(line)
