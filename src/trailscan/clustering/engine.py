@@ -187,6 +187,17 @@ def unchecked_addresses(store: Store) -> list[tuple[str, str]]:
     return [(str(c), str(a)) for c, a in rows]
 
 
+def sweepers(store: Store, chain: str) -> list[str]:
+    """Unlabeled payers of a labeled exchange whose code status is unknown (the views must be prepared)."""
+    return [str(r[0]) for r in store.con.execute("""
+        SELECT DISTINCT x.from_address FROM xfers x JOIN exchanges e ON e.chain = x.chain AND e.address = x.to_address
+        WHERE x.chain = ? AND x.from_address NOT IN (SELECT address FROM services WHERE chain = x.chain)
+          AND x.from_address NOT IN (SELECT address FROM eoas WHERE chain = x.chain)
+          AND x.from_address NOT IN (SELECT address FROM contracts WHERE chain = x.chain)
+        ORDER BY 1
+    """, [chain]).fetchall()]
+
+
 def build_clusters(store: Store, labels: LabelSet, options: ClusterOptions | None = None) -> ClusterSummary:
     """Derive links and clusters from the store's data; commits them atomically and returns the summary."""
     opts = options or ClusterOptions()
@@ -197,7 +208,7 @@ def build_clusters(store: Store, labels: LabelSet, options: ClusterOptions | Non
     if not store.counts()["transfers"]:
         raise InputError(f"the store {store.path} holds no transfers to cluster",
                          hint="run 'trailscan fetch' first, or pass --store PATH")
-    prepare_views(store, labels)
+    chains = prepare_views(store, labels)
     run_heuristics(store, heuristics)
     judge_links(store)
     edges = con.sql("SELECT chain, a, b, heuristic, confidence FROM judged WHERE status = 'accepted'"
@@ -207,6 +218,10 @@ def build_clusters(store: Store, labels: LabelSet, options: ClusterOptions | Non
     run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM cluster_runs").fetchall()[0][0])
     assigned = _stable_ids(store, found.members)
     summary = _summarise(store, run_id, assigned, found)
+    waiting = sum(len(sweepers(store, chain)) for chain in chains)
+    if waiting:
+        summary.notes.append(f"{waiting} payer(s) of an exchange have no known code status, so they cannot be "
+                             "recognised as deposit addresses yet: run again with --rpc")
     settings = {"heuristics": {h.NAME: h.params for h in heuristics}, "min_confidence": opts.min_confidence,
                 "max_size": opts.max_size}
     summary.elapsed = round(time.monotonic() - started, 3)

@@ -22,7 +22,7 @@ from ..labels import LabelSet
 from ..sources.evm import EvmSource
 from ..sources.rpc import JsonRpcError
 from ..store import Store
-from .engine import judge_links, prepare_views, run_heuristics, unchecked_addresses
+from .engine import judge_links, prepare_views, run_heuristics, sweepers, unchecked_addresses
 
 DELEGATION_PREFIX = "0xef0100"  # EIP-7702: code of a delegated EOA
 
@@ -131,6 +131,9 @@ def enrich(store: Store, source: EvmSource, labels: LabelSet, heuristics: Sequen
             fetch(store, source, [address], options=FetchOptions(from_block=lo, to_block=min(hi, head)),
                   progress=progress)
             out.histories_fetched += 1
+        prepare_views(store, labels)
+        # every payer of an exchange may be a deposit address: its sweeps count only once it is known as an EOA
+        out.code_checked += check_code(store, source, sweepers(store, source.chain.key))
         prepare_views(store, labels)
     # senders of transferFrom candidates: the owner's outgoing transfers after an approval to a non-contract
     missing = [str(r[0]) for r in store.con.execute("""

@@ -119,14 +119,6 @@ class Graph:
                 txs = ", ".join(dict.fromkeys(e["tx"] for e in json.loads(evidence)))
                 derived.setdefault(str(address), []).append(LabelRef(
                     str(label), str(category), actor, int(confidence), f"heuristic {heuristic}: {txs}", "derived"))
-            degrees = {str(a): (int(o), int(i)) for a, o, i in con.execute("""
-                SELECT w.address,
-                       (SELECT count(DISTINCT to_address) FROM transfers t
-                        WHERE t.chain = ? AND t.from_address = w.address),
-                       (SELECT count(DISTINCT from_address) FROM transfers t
-                        WHERE t.chain = ? AND t.to_address = w.address)
-                FROM wanted w
-            """, [self.chain, self.chain]).fetchall()}
             evidence_rows = con.execute("""
                 SELECT c.cluster_id, l.heuristic, count(*) FROM links l
                 JOIN clusters c ON c.chain = l.chain AND c.address = l.a
@@ -148,7 +140,28 @@ class Graph:
                                                 "direct" if len(node.members) == 1 else "via-cluster"))
                 node.labels += derived.get(member, [])
             node.labels.sort(key=lambda lab: -lab.confidence)
-            node.hub = any(max(degrees.get(m, (0, 0))) > self.hub_limit for m in node.members)
+        self._hubs(nodes)
+
+    def _hubs(self, nodes: list[Node]) -> None:
+        """Mark nodes with a member whose distinct payees or payers in the store exceed the hub limit."""
+        members = sorted({m for n in nodes for m in n.members})
+        con = self.store.con
+        con.register("wanted", pa.table({"address": pa.array(members, pa.string())}))
+        try:
+            rows = con.execute("""
+                SELECT address, max(n) FROM (
+                    SELECT t.from_address AS address, count(DISTINCT t.to_address) AS n FROM transfers t
+                    WHERE t.chain = ? AND t.from_address IN (SELECT address FROM wanted) GROUP BY 1
+                    UNION ALL
+                    SELECT t.to_address, count(DISTINCT t.from_address) FROM transfers t
+                    WHERE t.chain = ? AND t.to_address IN (SELECT address FROM wanted) GROUP BY 1
+                ) GROUP BY address
+            """, [self.chain, self.chain]).fetchall()
+        finally:
+            con.unregister("wanted")
+        degree = {str(a): int(n) for a, n in rows}
+        for node in nodes:
+            node.hub = any(degree.get(m, 0) > self.hub_limit for m in node.members)
 
     def unfetched(self, nodes: Iterable[Node]) -> set[str]:
         """Ids of nodes none of whose members was ever fetched as a wallet (the store holds only the transfers
@@ -164,8 +177,11 @@ class Graph:
 
     def forget(self, node_ids: Iterable[str]) -> None:
         """Drop cached timelines (after a fetch added records for these nodes)."""
-        for node_id in node_ids:
-            self.timelines.pop(node_id, None)
+        nodes = [self.by_id[n] for n in node_ids if n in self.by_id]
+        for node in nodes:
+            self.timelines.pop(node.id, None)
+        if nodes:
+            self._hubs(nodes)  # what was fetched may show a hub
 
     def load(self, nodes: Iterable[Node]) -> None:
         """Read the transfers of every node not loaded yet, in one query, and sort each node's timeline."""
