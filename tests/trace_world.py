@@ -31,6 +31,7 @@ W, I1, DEPOSIT, BROKER = addr("treasury"), addr("intermediary"), addr("deposit")
 T, X, P = addr("time-order intermediary"), addr("earlier funder"), addr("earlier payee")
 S1, S2, S3, M = addr("split"), addr("split left"), addr("split right"), addr("merge")
 H, HUB = addr("native receiver"), addr("hub")
+R1, R2 = addr("reseller wallet 1"), addr("reseller wallet 2")  # one unlabeled entity (self-authorization)
 FORWARDER, REJECTER = addr("forwarder contract"), addr("rejecting contract")
 
 BROKER_PACK = f"""title: Fictional GPU broker for the tracing tests
@@ -70,7 +71,7 @@ def build_trace_world(node: Anvil) -> TraceWorld:
                   [name, symbol, decimals])
     node.place("Forwarder", FORWARDER)
     node.place("Rejecter", REJECTER)
-    people = [W, I1, DEPOSIT, BROKER, T, X, P, S1, S2, S3, M, H, HUB, BINANCE_14]
+    people = [W, I1, DEPOSIT, BROKER, T, X, P, S1, S2, S3, M, H, HUB, BINANCE_14, R1, R2]
     for a in people:
         node.rpc("anvil_impersonateAccount", a)
         node.rpc("anvil_setBalance", a, hex(100 * ETH))
@@ -106,5 +107,11 @@ def build_trace_world(node: Anvil) -> TraceWorld:
     _usdt(node, W, HUB, 50)
     for i in range(HUB_LIMIT + 2):
         _usdt(node, HUB, addr(f"hub customer {i}"), 1)
+    # an unlabeled entity of two wallets: paid 30 and 20; one draws 10 from the other on an allowance
+    _usdt(node, W, R1, 30)
+    _usdt(node, W, R2, 20)
+    node.call(R1, USDT, "approve(address,uint256)", ["address", "uint256"], [R2, 100 * USD])
+    w.txs["r2-pulls"] = node.call(R2, USDT, "transferFrom(address,address,uint256)", ["address", "address", "uint256"],
+                                  [R1, R2, 10 * USD])
     node.mine(3)
     return w

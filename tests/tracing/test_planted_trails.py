@@ -22,28 +22,30 @@ from ..trace_world import (
     FORWARDER,
     GLM,
     GOLEM_LOCK,
-    H,
     HUB,
     HUB_LIMIT,
     I1,
-    M,
     OFAC_LISTED,
+    R1,
+    R2,
     REJECTER,
     S1,
     S2,
     S3,
     USD,
     USDT,
-    W,
-    X,
+    H,
+    M,
     P,
     T,
     TraceWorld,
+    W,
+    X,
     addr,
     build_trace_world,
 )
 
-FETCHED = [W, I1, DEPOSIT, T, S1, S2, S3, M, H, HUB, FORWARDER]
+FETCHED = [W, I1, DEPOSIT, T, S1, S2, S3, M, H, HUB, FORWARDER, R1, R2]
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +162,16 @@ def test_on_demand_fetch_from_the_wallet_alone(world: tuple[Anvil, TraceWorld, P
                    "--hub-limit", str(HUB_LIMIT))
     assert _by_node(again)[BROKER]["amounts"] == ends[BROKER]["amounts"]
     assert again["manifest"]["requests"] < result["manifest"]["requests"]
+
+
+def test_entities_are_one_node_and_name_their_cluster(world: tuple[Anvil, TraceWorld, Path, Path],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    _, _, store, labels = world
+    by_entity = _trace(capsys, W, "--store", str(store), "--labels", str(labels))
+    (reseller,) = [e for e in by_entity["unlabeled_endpoints"] if R1 in e["addresses"]]
+    assert reseller["addresses"] == sorted([R1, R2]) and reseller["cluster"] == reseller["node"]
+    assert reseller["cluster_evidence"] == {"self-authorization": 1}
+    assert (_amount(reseller, USDT), reseller["min_hops"]) == (50 * USD, 1)  # the move inside is no hop
+    by_address = _by_node(_trace(capsys, W, "--store", str(store), "--labels", str(labels), "--addresses"))
+    assert _amount(by_address[R1], USDT) == 20 * USD
+    assert _amount(by_address[R2], USDT) == 30 * USD  # 20 paid to it, 10 drawn from R1's traced 30

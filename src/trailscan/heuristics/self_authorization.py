@@ -16,7 +16,8 @@ class SelfAuthorization(Heuristic):
     ENABLED = True
 
     def run(self, con: duckdb.DuckDBPyConnection) -> None:
-        # the spender must be a known EOA here already: a contract spender is the common, innocent case
+        # a contract spender (a router, a marketplace) is the common, innocent case: the engine's guard refuses
+        # every link to a contract, and holds back links whose spender's code status is not known yet
         self.insert_links(con, f"""
             SELECT a.chain, a.owner AS x, a.spender AS y,
                    to_json([struct_pack(role := 'approve', tx := a.tx_hash, locator := 'log:' || a.log_index,
@@ -24,7 +25,6 @@ class SelfAuthorization(Heuristic):
                                         asset := a.asset, amount := a.amount),
                             arg_min({evidence_item('t', 'transferFrom')}, t.ord)])::VARCHAR AS evidence
             FROM appr a
-            JOIN eoas o ON o.chain = a.chain AND o.address = a.spender
             JOIN xfers t ON t.chain = a.chain AND t.asset = a.asset AND t.from_address = a.owner
                         AND t.tx_from = a.spender AND t.ord > a.ord
             WHERE a.amt > 0 AND a.owner <> a.spender
