@@ -45,6 +45,7 @@ def demo() -> None:
         run("cluster", "--rpc", node.url, "--store", str(store))
     run("cluster", "show", story.renter, "--store", str(store))
     run("explain", story.renter, story.renter_ops, "--store", str(store))
+    run("trace", story.renter, "--store", str(store))
     run("transfers", story.renter, "--store", str(store))
     run("transfers", story.broker, "--direction", "out", "--store", str(store))
     run("labels", "show", OFAC_LISTED)

@@ -79,8 +79,8 @@ BAD_INPUT = [
     (["--address", ALICE, "--chain", "solana"], 1,
      "Error: fetching solana is not supported yet; EVM chains only for now"),
     (["--address", ALICE, "--format", "xml"], 2,
-     "Error: Invalid value for '--format' / '-f': Value error, 'xml' is not one of 'table', 'json', 'csv'; "
-     "see 'trailscan fetch --help'"),
+     "Error: Invalid value for '--format' / '-f': Value error, 'xml' is not one of 'table', 'json', 'csv', "
+     "'markdown'; see 'trailscan fetch --help'"),
 ]
 
 

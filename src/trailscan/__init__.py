@@ -26,14 +26,18 @@ _EXPORTS = {
     "Transfer": "model", "Approval": "model", "Token": "model", "FetchSummary": "model",
     "load_labels": "labels", "LabelSet": "labels",
     "TrailscanError": "errors",
+    "build_clusters": "clustering", "ClusterOptions": "clustering",
+    "trace": "tracing", "TraceOptions": "tracing", "TraceResult": "tracing",
 }
 __all__ = [
-    "Approval", "Chain", "EvmSource", "FetchOptions", "FetchSummary", "LabelSet", "RpcClient", "Store", "Token",
-    "TrailscanError", "Transfer", "__version__", "fetch", "get_chain", "load_labels",
+    "Approval", "Chain", "ClusterOptions", "EvmSource", "FetchOptions", "FetchSummary", "LabelSet", "RpcClient",
+    "Store", "Token", "TraceOptions", "TraceResult", "TrailscanError", "Transfer", "__version__", "build_clusters",
+    "fetch", "get_chain", "load_labels", "trace",
 ]
 
 if TYPE_CHECKING:
     from .chains import Chain, get_chain
+    from .clustering import ClusterOptions, build_clusters
     from .errors import TrailscanError
     from .ingest import FetchOptions, fetch
     from .labels import LabelSet, load_labels
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
     from .sources.evm import EvmSource
     from .sources.rpc import RpcClient
     from .store import Store
+    from .tracing import TraceOptions, TraceResult, trace
 
 
 def __getattr__(name: str) -> Any:
