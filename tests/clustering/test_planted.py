@@ -129,13 +129,23 @@ def test_cluster_show_inherits_labels_with_the_link_as_evidence(clustered: tuple
 
 
 def test_ids_are_stable_and_a_failed_run_keeps_the_previous_clusters(
-        clustered: tuple[Anvil, ClusterWorld, Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        clustered: tuple[Anvil, ClusterWorld, Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
     _, _, store, labels = clustered
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(store.read_bytes())
     before = _clusters(copy)
-    assert main(["cluster", "--store", str(copy), "--labels", str(labels), *PARAMS]) == 0
+    with Store(copy, read_only=True) as db:
+        runs = db.con.execute("SELECT count(*) FROM cluster_runs").fetchall()[0][0]
+    # the same data, labels and settings: nothing is recomputed
+    capsys.readouterr()
+    assert main(["cluster", "--store", str(copy), "--labels", str(labels), *PARAMS, "--format", "json"]) == 0
+    assert "nothing changed since run 1" in json.loads(capsys.readouterr().out)["results"][0]["notes"][-1]
+    # other settings: everything is derived again, and every cluster keeps its id
+    assert main(["cluster", "--store", str(copy), "--labels", str(labels), *PARAMS, "--min-confidence", "10"]) == 0
     assert _clusters(copy) == before
+    with Store(copy, read_only=True) as db:
+        assert db.con.execute("SELECT count(*) FROM cluster_runs").fetchall()[0][0] == runs + 1
 
     import trailscan.clustering.engine as engine
 
@@ -144,5 +154,5 @@ def test_ids_are_stable_and_a_failed_run_keeps_the_previous_clusters(
 
     monkeypatch.setattr(engine, "_commit", broken)
     with pytest.raises(RuntimeError):
-        main(["cluster", "--store", str(copy), "--labels", str(labels), *PARAMS])
+        main(["cluster", "--store", str(copy), "--labels", str(labels), *PARAMS, "--min-confidence", "20"])
     assert _clusters(copy) == before

@@ -208,6 +208,13 @@ def build_clusters(store: Store, labels: LabelSet, options: ClusterOptions | Non
     if not store.counts()["transfers"]:
         raise InputError(f"the store {store.path} holds no transfers to cluster",
                          hint="run 'trailscan fetch' first, or pass --store PATH")
+    settings: dict[str, Any] = {"heuristics": {h.NAME: h.params for h in heuristics},
+                                "min_confidence": opts.min_confidence, "max_size": opts.max_size}
+    settings["inputs"] = _fingerprint(store, labels, settings)
+    unchanged = _unchanged(store, settings)
+    if unchanged is not None:
+        unchanged.elapsed = round(time.monotonic() - started, 3)
+        return unchanged
     chains = prepare_views(store, labels)
     run_heuristics(store, heuristics)
     judge_links(store)
@@ -222,11 +229,43 @@ def build_clusters(store: Store, labels: LabelSet, options: ClusterOptions | Non
     if waiting:
         summary.notes.append(f"{waiting} payer(s) of an exchange have no known code status, so they cannot be "
                              "recognised as deposit addresses yet: run again with --rpc")
-    settings = {"heuristics": {h.NAME: h.params for h in heuristics}, "min_confidence": opts.min_confidence,
-                "max_size": opts.max_size}
     summary.elapsed = round(time.monotonic() - started, 3)
     _commit(store, run_id, began, assigned, found, heuristics, settings, summary)
     summary.elapsed = round(time.monotonic() - started, 3)
+    return summary
+
+
+def _fingerprint(store: Store, labels: LabelSet, settings: dict[str, Any]) -> str:
+    """What a run depends on: the settings, the fetched data (counts, and the newest block with its hash, which
+    a reorg changes) and the service labels the guards use."""
+    con = store.con
+    data = con.execute("""
+        SELECT (SELECT count(*) FROM transfers), (SELECT count(*) FROM approvals), (SELECT count(*) FROM address_info),
+               (SELECT count(*) FROM tx_senders),
+               (SELECT list(struct_pack(c := chain, n := number, h := hash) ORDER BY chain)::VARCHAR FROM
+                   (SELECT chain, max(number) AS number, arg_max(hash, number) AS hash FROM blocks GROUP BY chain))
+    """).fetchall()[0]
+    digest = hashlib.sha256(json.dumps([list(map(str, data)), settings], sort_keys=True).encode())
+    for (chain,) in con.execute("SELECT DISTINCT chain FROM transfers ORDER BY 1").fetchall():
+        for tag in labels.tags(chain=str(chain)):
+            if tag.category in SERVICE_CATEGORIES:
+                digest.update(f"{tag.chain}|{tag.address}|{tag.category}|{tag.actor}|{tag.label}\n".encode())
+    return digest.hexdigest()
+
+
+def _unchanged(store: Store, settings: dict[str, Any]) -> ClusterSummary | None:
+    """The last run's summary when nothing it depends on has changed since (then nothing is recomputed)."""
+    row = store.con.execute("SELECT run_id, settings, summary FROM cluster_runs ORDER BY run_id DESC LIMIT 1"
+                            ).fetchall()
+    if not row or json.loads(row[0][1]) != json.loads(json.dumps(settings)):
+        return None
+    last = json.loads(row[0][2])
+    summary = ClusterSummary(
+        run_id=int(row[0][0]), links=last["links"], refused=last["refused"], pending=last["pending"],
+        clusters=last["clusters"], addresses=last["addresses"], sizes=last["sizes"],
+        largest=[(x["chain"], x["cluster"], x["size"]) for x in last["largest"]], flagged=last["flagged"],
+        derived_labels=last["derived_labels"], notes=list(last["notes"]))
+    summary.notes.append(f"nothing changed since run {row[0][0]} (same data, labels and settings): clusters kept")
     return summary
 
 
