@@ -111,6 +111,15 @@ def _self_authorization(node: Anvil, w: ClusterWorld) -> None:
     node.call(spender, USDT, "transferFrom(address,address,uint256)", ["address", "address", "uint256"],
               [owner, payee, 700 * USD])
     w.entities.append({owner, spender})
+    # the usual "unlimited" allowance (2^256 - 1) links just the same
+    owner2, spender2 = addr("o2"), addr("s2")
+    _fund(node, owner2, spender2)
+    _mint(node, owner2, 5_000 * USD)
+    node.call(owner2, USDT, "approve(address,uint256)", ["address", "uint256"], [spender2, 2**256 - 1])
+    node.call(spender2, USDT, "transferFrom(address,address,uint256)", ["address", "address", "uint256"],
+              [owner2, spender2, 100 * USD])
+    w.entities.append({owner2, spender2})
+    w.fetched.append(owner2)
     # trap: a router contract uses an allowance too; a contract spender links nobody
     user = addr("router user")
     _fund(node, user)

@@ -37,6 +37,7 @@ def fetched(world_node: tuple[Anvil, World], tmp_path: Path) -> Path:
      "Error: parameters given for 'airdrop', which is not selected; add it to --heuristics, or drop its --param"),
     (["--min-confidence", "101"], "Error: --min-confidence 101 is outside 0-100; use 0 to 100"),
     (["--max-size", "1"], "Error: --max-size 1 is too small; use 2 or more"),
+    (["--memory-limit", "lots"], "Error: --memory-limit 'lots' is not a memory size; use e.g. 3.5GB or 800MB"),
 ])
 def test_bad_options_get_one_line_and_leave_the_store_untouched(
         fetched: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -156,3 +156,9 @@ def test_ids_are_stable_and_a_failed_run_keeps_the_previous_clusters(
     with pytest.raises(RuntimeError):
         main(["cluster", "--store", str(copy), "--labels", str(labels), *PARAMS, "--min-confidence", "20"])
     assert _clusters(copy) == before
+
+
+def test_an_unlimited_allowance_links_owner_and_spender(clustered: tuple[Anvil, ClusterWorld, Path, Path]) -> None:
+    _, _, store, _ = clustered
+    found = _pairs(list(_clusters(store).values()), {addr("o2"), addr("s2")})
+    assert found == {frozenset((addr("o2"), addr("s2")))}

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..chains import get_chain
 from ..clustering import ClusterOptions, build_clusters
+from ..clustering.engine import DEFAULT_MEMORY
 from ..clustering.enrich import enrich
 from ..clustering.query import ClusterView, Explanation, cluster_of, explain, locate
 from ..errors import InputError
@@ -65,6 +66,8 @@ def cluster(
                                                 "confidence (0-100) to form clusters.")] = 0,
     max_size: Annotated[int, typer.Option("--max-size", help="A cluster never grows past this many addresses by "
                                           "itself: the link that would do it is flagged for review.")] = 10_000,
+    memory: Annotated[str, typer.Option("--memory-limit", help="Memory DuckDB may use while clustering; beyond it, "
+                                        "it spills to disk.")] = DEFAULT_MEMORY,
     chain: ChainOpt = "ethereum",
     rpc: RpcOpt = None,
     budget: Annotated[int, typer.Option("--budget", min=0, help="Most JSON-RPC requests to spend reading what "
@@ -78,7 +81,7 @@ def cluster(
     """Build or update clusters from the store; with an RPC, first read on demand what the heuristics need."""
     if ctx.invoked_subcommand is not None:
         return
-    options = ClusterOptions(_names(heuristics), _params(param or []), min_confidence, max_size)
+    options = ClusterOptions(_names(heuristics), _params(param or []), min_confidence, max_size, memory)
     selected = options.selected()  # bad names and values fail before anything is opened
     the_chain = _evm_chain(chain)
     focus = [the_chain.address(a) for a in address or []]

@@ -10,11 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from ..errors import InputError
@@ -27,6 +30,7 @@ from .components import Component, components
 
 ZERO = "0x0000000000000000000000000000000000000000"
 DEFAULT_MAX_SIZE = 10_000
+DEFAULT_MEMORY = "3.5GB"
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class ClusterOptions:
     params: dict[str, dict[str, str]] = field(default_factory=dict)  # heuristic -> parameter -> text
     min_confidence: int = 0
     max_size: int = DEFAULT_MAX_SIZE
+    memory_limit: str | None = DEFAULT_MEMORY  # DuckDB's limit while clustering (it spills to disk beyond it)
 
     def selected(self) -> list[Heuristic]:
         names = self.heuristics if self.heuristics is not None else tuple(
@@ -62,6 +67,7 @@ class ClusterOptions:
             raise InputError(f"--min-confidence {self.min_confidence} is outside 0-100", hint="use 0 to 100")
         if self.max_size < 2:
             raise InputError(f"--max-size {self.max_size} is too small", hint="use 2 or more")
+        check_memory(self.memory_limit)
         return out
 
 
@@ -149,8 +155,8 @@ def judge_links(store: Store) -> None:
     """Guard every candidate: never through a service or a contract; wait where code status is unknown."""
     store.con.execute("""
         CREATE OR REPLACE TEMP TABLE judged AS
-        WITH c AS (SELECT DISTINCT ON (chain, a, b, heuristic) * FROM candidate_links
-                   ORDER BY chain, a, b, heuristic, evidence),
+        WITH c AS (SELECT * FROM candidate_links
+                   QUALIFY row_number() OVER (PARTITION BY chain, a, b, heuristic ORDER BY evidence) = 1),
              svc AS (SELECT chain, address, any_value(label) AS label FROM services GROUP BY ALL)
         SELECT c.*,
                CASE WHEN sa.address IS NOT NULL OR sb.address IS NOT NULL THEN 'refused'
@@ -204,7 +210,6 @@ def build_clusters(store: Store, labels: LabelSet, options: ClusterOptions | Non
     heuristics = opts.selected()
     started = time.monotonic()
     began = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    con = store.con
     if not store.counts()["transfers"]:
         raise InputError(f"the store {store.path} holds no transfers to cluster",
                          hint="run 'trailscan fetch' first, or pass --store PATH")
@@ -215,6 +220,36 @@ def build_clusters(store: Store, labels: LabelSet, options: ClusterOptions | Non
     if unchanged is not None:
         unchanged.elapsed = round(time.monotonic() - started, 3)
         return unchanged
+    with memory_limit(store, opts.memory_limit):
+        return _build(store, labels, opts, heuristics, settings, started, began)
+
+
+def check_memory(limit: str | None) -> None:
+    if limit is not None and not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", limit, re.I):
+        raise InputError(f"--memory-limit {limit[:20]!r} is not a memory size", hint="use e.g. 3.5GB or 800MB")
+
+
+@contextmanager
+def memory_limit(store: Store, limit: str | None) -> Iterator[None]:
+    """DuckDB's memory limit for the duration of a bulk job (None: DuckDB's default, 80% of the RAM)."""
+    if limit is None:
+        yield
+        return
+    check_memory(limit)
+    try:
+        store.con.execute(f"SET memory_limit = '{limit}'")
+    except duckdb.Error:
+        raise InputError(f"--memory-limit {limit[:20]!r} is not a memory size DuckDB accepts",
+                         hint="use e.g. 3.5GB or 800MB") from None
+    try:
+        yield
+    finally:
+        store.con.execute("RESET memory_limit")
+
+
+def _build(store: Store, labels: LabelSet, opts: ClusterOptions, heuristics: list[Heuristic],
+           settings: dict[str, Any], started: float, began: dt.datetime) -> ClusterSummary:
+    con = store.con
     chains = prepare_views(store, labels)
     run_heuristics(store, heuristics)
     judge_links(store)
@@ -386,8 +421,8 @@ def _commit(store: Store, run_id: int, began: dt.datetime, assigned: pa.Table, f
             """, [run_id, run_id])
             con.execute("""
                 INSERT INTO derived_labels
-                SELECT DISTINCT ON (chain, address, label) chain, address, label, category, actor, heuristic,
-                       confidence, evidence, ? FROM candidate_labels ORDER BY chain, address, label, evidence
+                SELECT chain, address, label, category, actor, heuristic, confidence, evidence, ? FROM candidate_labels
+                QUALIFY row_number() OVER (PARTITION BY chain, address, label ORDER BY evidence) = 1
             """, [run_id])
             con.execute("INSERT INTO clusters SELECT chain, address, cluster_id, ? FROM assigned", [run_id])
             con.execute("INSERT INTO cluster_runs VALUES (?, ?, ?, ?, ?)",

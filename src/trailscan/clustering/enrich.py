@@ -139,7 +139,7 @@ def enrich(store: Store, source: EvmSource, labels: LabelSet, heuristics: Sequen
     missing = [str(r[0]) for r in store.con.execute("""
         SELECT DISTINCT t.tx_hash FROM appr a
         JOIN xfers t ON t.chain = a.chain AND t.asset = a.asset AND t.from_address = a.owner AND t.ord > a.ord
-        WHERE a.chain = ? AND a.amt > 0 AND t.tx_from IS NULL
+        WHERE a.chain = ? AND a.amount <> '0' AND t.tx_from IS NULL
           AND a.spender NOT IN (SELECT address FROM contracts WHERE chain = a.chain)
         ORDER BY 1
     """, [source.chain.key]).fetchall()]

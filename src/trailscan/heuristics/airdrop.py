@@ -21,24 +21,30 @@ class Airdrop(Heuristic):
     )
 
     def run(self, con: duckdb.DuckDBPyConnection) -> None:
+        # only (token, sender, amount) groups with enough transfers can be airdrops: the gaps are computed on those
         con.execute("""
             CREATE OR REPLACE TEMP TABLE airdrop_drops AS
-            WITH drops AS (
-                SELECT chain, asset, from_address AS source, amt,
-                       block_number - lag(block_number) OVER (PARTITION BY chain, asset, from_address, amt
-                                                           ORDER BY ord) AS gap
-                FROM xfers WHERE asset <> 'native' AND amt > 0
+            WITH big AS (
+                SELECT chain, asset, from_address, amount FROM xfers WHERE asset <> 'native'
+                GROUP BY ALL HAVING count(*) >= ?
+            ), gaps AS (
+                SELECT x.chain, x.asset, x.from_address AS source, x.amount,
+                       x.block_number - lag(x.block_number) OVER (PARTITION BY x.chain, x.asset, x.from_address,
+                                                                  x.amount ORDER BY x.ord) AS gap
+                FROM xfers x JOIN big USING (chain, asset, from_address, amount)
             )
-            SELECT chain, asset, source, amt FROM drops GROUP BY ALL
+            SELECT chain, asset, source, amount FROM gaps GROUP BY ALL
             HAVING count(*) >= ? AND median(gap) <= ?
-        """, [int(self.params["min_recipients"]), float(self.params["max_median_gap"])])
+        """, [int(self.params["min_recipients"]), int(self.params["min_recipients"]),
+              float(self.params["max_median_gap"])])
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE airdrop_forwards AS
             SELECT r.chain, r.to_address AS recipient, f.to_address AS collector,
                    arg_min({evidence_item('r', 'airdrop')}, r.ord) AS r_ev,
                    arg_min({evidence_item('f', 'forward')}, f.ord) AS f_ev
             FROM airdrop_drops d
-            JOIN xfers r ON r.chain = d.chain AND r.asset = d.asset AND r.from_address = d.source AND r.amt = d.amt
+            JOIN xfers r ON r.chain = d.chain AND r.asset = d.asset AND r.from_address = d.source
+                        AND r.amount = d.amount
             JOIN xfers f ON f.chain = r.chain AND f.asset = r.asset AND f.from_address = r.to_address AND f.ord > r.ord
             WHERE f.to_address <> d.source
             GROUP BY ALL

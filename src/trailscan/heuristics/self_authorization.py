@@ -27,6 +27,7 @@ class SelfAuthorization(Heuristic):
             FROM appr a
             JOIN xfers t ON t.chain = a.chain AND t.asset = a.asset AND t.from_address = a.owner
                         AND t.tx_from = a.spender AND t.ord > a.ord
-            WHERE a.amt > 0 AND a.owner <> a.spender
+            -- compared as text: an unlimited approval (2^256 - 1) fits no integer type
+            WHERE a.amount <> '0' AND a.owner <> a.spender
             GROUP BY a.chain, a.owner, a.spender, a.tx_hash, a.log_index, a.block_number, a.asset, a.amount
         """)
