@@ -222,3 +222,6 @@ class Graph:
                 self.timelines[b].append(row)
         for n in todo:
             self.timelines[n.id].sort()
+        # every counterparty becomes a node now, in one batch, rather than one query each when value reaches it
+        self.nodes([a for n in todo for r in self.timelines[n.id] for a in (r.sender, r.receiver)
+                    if a not in n.members])
