@@ -175,3 +175,23 @@ def test_entities_are_one_node_and_name_their_cluster(world: tuple[Anvil, TraceW
     by_address = _by_node(_trace(capsys, W, "--store", str(store), "--labels", str(labels), "--addresses"))
     assert _amount(by_address[R1], USDT) == 20 * USD
     assert _amount(by_address[R2], USDT) == 30 * USD  # 20 paid to it, 10 drawn from R1's traced 30
+
+
+def test_an_index_gives_the_same_trace_as_the_store(world: tuple[Anvil, TraceWorld, Path, Path]) -> None:
+    from trailscan.labels import load_labels
+    from trailscan.store import Store
+    from trailscan.tracing import TraceIndex, TraceOptions, trace
+
+    _, _, store, labels = world
+    known = load_labels([labels])
+    with Store(store, read_only=True) as db:
+        index = TraceIndex(db, "eip155:1")
+        for policy in ("haircut", "fifo"):
+            for direction in ("out", "in"):
+                opts = TraceOptions(policy=policy, direction=direction, hub_limit=HUB_LIMIT)
+                wallet = W if direction == "out" else BROKER
+                plain = trace(db, known, "eip155:1", wallet, opts).as_dict()
+                fast = trace(db, known, "eip155:1", wallet, opts, index=index).as_dict()
+                for result in (plain, fast):
+                    result["query"].pop("elapsed_s")
+                assert fast == plain

@@ -20,6 +20,7 @@ from ..errors import InputError
 from ..labels import LabelSet
 from ..store import Store
 from .graph import Graph, Node, Row
+from .index import TraceIndex
 from .model import Amount, Endpoint, Hop, TraceResult
 from .ondemand import Need
 from .policies import State, get_policy
@@ -92,15 +93,21 @@ class _Run:
 
 
 def trace(store: Store, labels: LabelSet, chain: str, address: str, options: TraceOptions | None = None, *,
-          valuer: Valuer | None = None, fetcher: Fetcher | None = None,
+          valuer: Valuer | None = None, fetcher: Fetcher | None = None, index: TraceIndex | None = None,
           manifest: dict[str, Any] | None = None) -> TraceResult:
-    """Trace ``address`` on ``chain`` (canonical forms) through ``store``; see the module docstring."""
+    """Trace ``address`` on ``chain`` (canonical forms) through ``store``; see the module docstring.
+
+    ``index`` (a TraceIndex of the same store and chain) serves repeated traces from memory; it cannot be
+    combined with ``fetcher``, which adds records the index would not see."""
     opts = options or TraceOptions()
     opts.check()
+    if index is not None and (fetcher is not None or index.chain != chain):
+        raise InputError("a trace index serves only traces from the store, on the chain it was built for",
+                         hint="drop the index, or the on-demand fetch")
     started = time.monotonic()
     policy = get_policy(opts.policy)
     graph = Graph(store, labels, chain, until=opts.until, assets=opts.assets, entities=opts.entities,
-                  hub_limit=opts.hub_limit)
+                  hub_limit=opts.hub_limit, index=index)
     value = valuer or Valuer(labels, store, chain)
     out = opts.direction == "out"
     run = _Run()

@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pyarrow as pa
 
 from ..labels import LabelSet
 from ..store import Store
 from .model import LabelRef
+
+if TYPE_CHECKING:
+    from .index import TraceIndex
 
 
 class Row(NamedTuple):
@@ -56,8 +59,8 @@ class Graph:
     """Reads the store for one chain within one block window and asset filter."""
 
     def __init__(self, store: Store, labels: LabelSet, chain: str, *, until: int | None, assets: tuple[str, ...],
-                 entities: bool, hub_limit: int) -> None:
-        self.store, self.labels, self.chain = store, labels, chain
+                 entities: bool, hub_limit: int, index: TraceIndex | None = None) -> None:
+        self.store, self.labels, self.chain, self.index = store, labels, chain, index
         self.until, self.assets, self.entities, self.hub_limit = until, assets, entities, hub_limit
         self.node_of: dict[str, Node] = {}  # address -> node
         self.by_id: dict[str, Node] = {}
@@ -145,6 +148,11 @@ class Graph:
     def _hubs(self, nodes: list[Node]) -> None:
         """Mark nodes with a member whose distinct payees or payers in the store exceed the hub limit."""
         members = sorted({m for n in nodes for m in n.members})
+        if self.index is not None:
+            degree = self.index.degree(members)
+            for node in nodes:
+                node.hub = any(degree.get(m, 0) > self.hub_limit for m in node.members)
+            return
         con = self.store.con
         con.register("wanted", pa.table({"address": pa.array(members, pa.string())}))
         try:
@@ -189,8 +197,28 @@ class Graph:
         if not todo:
             return
         owner = {m: n.id for n in todo for m in n.members}
+        for n in todo:
+            self.timelines[n.id] = []
+        for row in self._rows(sorted(owner)):
+            a, b = owner.get(row.sender), owner.get(row.receiver)
+            if a is not None:
+                self.timelines[a].append(row)
+            if b is not None and b != a:
+                self.timelines[b].append(row)
+        for n in todo:
+            self.timelines[n.id].sort()
+        # every counterparty becomes a node now, in one batch, rather than one query each when value reaches it
+        self.nodes([a for n in todo for r in self.timelines[n.id] for a in (r.sender, r.receiver)
+                    if a not in n.members])
+
+    def _rows(self, addresses: list[str]) -> list[Row]:
+        """The fungible transfers touching ``addresses`` within the window and asset filter."""
+        if self.index is not None:
+            assets = set(self.assets)
+            return [r for r in self.index.rows_for(addresses)
+                    if (self.until is None or r.block <= self.until) and (not assets or r.asset in assets)]
         con = self.store.con
-        con.register("wanted", pa.table({"address": pa.array(sorted(owner), pa.string())}))
+        con.register("wanted", pa.table({"address": pa.array(addresses, pa.string())}))
         where = ["t.chain = ?", "t.kind IN ('native', 'erc20')", "t.amount <> '0'"]
         params: list[object] = [self.chain]
         if self.until is not None:
@@ -210,18 +238,6 @@ class Graph:
             """, params).fetchall()
         finally:
             con.unregister("wanted")
-        for n in todo:
-            self.timelines[n.id] = []
-        for block, index, tx, locator, when, sender, receiver, asset, amount in rows:
-            row = Row((int(block), int(index) if index is not None else 1 << 30, position(locator)), tx, locator,
-                      int(block), when, sender, receiver, asset, int(amount))
-            a, b = owner.get(sender), owner.get(receiver)
-            if a is not None:
-                self.timelines[a].append(row)
-            if b is not None and b != a:
-                self.timelines[b].append(row)
-        for n in todo:
-            self.timelines[n.id].sort()
-        # every counterparty becomes a node now, in one batch, rather than one query each when value reaches it
-        self.nodes([a for n in todo for r in self.timelines[n.id] for a in (r.sender, r.receiver)
-                    if a not in n.members])
+        return [Row((int(block), int(index) if index is not None else 1 << 30, position(locator)), tx, locator,
+                    int(block), when, sender, receiver, asset, int(amount))
+                for block, index, tx, locator, when, sender, receiver, asset, amount in rows]
