@@ -30,6 +30,10 @@ def clustered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Anvil,
         (labels / "customer.yaml").write_text(EXCHANGE_PACK.replace("category: exchange", "category: other").replace(
             "Example on-chain exchange", "Example customer").replace("example-exchange", "example-customer").format(
             address=addr("a1")))
+        # a second, disagreeing attribution of the same entity: a conflict to report, never to resolve
+        firm = EXCHANGE_PACK.replace("category: exchange", "category: organization")
+        (labels / "other.yaml").write_text(firm.replace("Example on-chain exchange", "Example trading firm").replace(
+            "example-exchange", "example-firm").format(address=addr("y2")))
         store = base / "case.duckdb"
         fetch = ["fetch", "--rpc", node.url, "--store", str(store)]
         for a in world.fetched:
@@ -162,3 +166,24 @@ def test_an_unlimited_allowance_links_owner_and_spender(clustered: tuple[Anvil, 
     _, _, store, _ = clustered
     found = _pairs(list(_clusters(store).values()), {addr("o2"), addr("s2")})
     assert found == {frozenset((addr("o2"), addr("s2")))}
+
+
+def test_conflicting_labels_inside_a_cluster_are_reported(clustered: tuple[Anvil, ClusterWorld, Path, Path],
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    _, _, store, labels = clustered
+    extra = labels.parent / "conflict-labels"
+    extra.mkdir(exist_ok=True)
+    (extra / "y1.yaml").write_text(EXCHANGE_PACK.replace("category: exchange", "category: user").replace(
+        "Example on-chain exchange", "Example private wallet").replace("example-exchange", "example-person").format(
+        address=addr("y1")))
+    capsys.readouterr()
+    assert main(["cluster", "show", addr("y1"), "--store", str(store), "--labels", str(labels), "--labels",
+                 str(extra), "--format", "json"]) == 0
+    view = json.loads(capsys.readouterr().out)["results"][0]
+    assert set(view["members"]) == {addr("y1"), addr("y2")}
+    assert view["conflicts"] == [
+        "members carry labels of different categories: organization, user",
+        "members are attributed to different actors: example-firm, example-person",
+    ]
+    assert {(lab["label"], lab["how"]) for lab in view["labels"]} == {
+        ("Example private wallet (fictional)", "direct"), ("Example trading firm (fictional)", "via-cluster")}
