@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from .errors import StoreError
+from .errors import InputError, StoreError
 from .model import Approval, Token, Transfer
 
 SCHEMA_VERSION = 2
@@ -220,6 +220,24 @@ class Store:
             self.con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
+
+    @contextmanager
+    def memory_limit(self, limit: str | None) -> Iterator[None]:
+        """DuckDB's memory limit for the duration of a bulk job (None: DuckDB's default, 80% of the RAM); beyond
+        it, DuckDB spills to disk."""
+        if limit is None:
+            yield
+            return
+        check_memory(limit)
+        try:
+            self.con.execute(f"SET memory_limit = '{limit}'")
+        except duckdb.Error:
+            raise InputError(f"--memory-limit {limit[:20]!r} is not a memory size DuckDB accepts",
+                             hint="use e.g. 3.5GB or 800MB") from None
+        try:
+            yield
+        finally:
+            self.con.execute("RESET memory_limit")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -439,6 +457,12 @@ class Store:
             f"TO '{_sql_path(target)}' (FORMAT PARQUET, {part}, OVERWRITE_OR_IGNORE)"
         )
         return self._count(table)
+
+
+def check_memory(limit: str | None) -> None:
+    """Refuse a memory size DuckDB would not understand, before anything runs."""
+    if limit is not None and not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", limit, re.I):
+        raise InputError(f"--memory-limit {limit[:20]!r} is not a memory size", hint="use e.g. 3.5GB or 800MB")
 
 
 def _staged(columns: Sequence[tuple[str, str, pa.DataType]], data: dict[str, list[Any]]) -> pa.Table | None:

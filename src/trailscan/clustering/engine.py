@@ -10,14 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from ..errors import InputError
@@ -25,7 +22,7 @@ from ..heuristics import Heuristic, get_heuristic, registry
 from ..heuristics.base import CANDIDATE_LABELS, CANDIDATE_LINKS
 from ..labels import LabelSet
 from ..labels.taxonomy import EXCHANGE_CATEGORIES, SERVICE_CATEGORIES
-from ..store import Store
+from ..store import Store, check_memory
 from .components import Component, components
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -220,31 +217,8 @@ def build_clusters(store: Store, labels: LabelSet, options: ClusterOptions | Non
     if unchanged is not None:
         unchanged.elapsed = round(time.monotonic() - started, 3)
         return unchanged
-    with memory_limit(store, opts.memory_limit):
+    with store.memory_limit(opts.memory_limit):
         return _build(store, labels, opts, heuristics, settings, started, began)
-
-
-def check_memory(limit: str | None) -> None:
-    if limit is not None and not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", limit, re.I):
-        raise InputError(f"--memory-limit {limit[:20]!r} is not a memory size", hint="use e.g. 3.5GB or 800MB")
-
-
-@contextmanager
-def memory_limit(store: Store, limit: str | None) -> Iterator[None]:
-    """DuckDB's memory limit for the duration of a bulk job (None: DuckDB's default, 80% of the RAM)."""
-    if limit is None:
-        yield
-        return
-    check_memory(limit)
-    try:
-        store.con.execute(f"SET memory_limit = '{limit}'")
-    except duckdb.Error:
-        raise InputError(f"--memory-limit {limit[:20]!r} is not a memory size DuckDB accepts",
-                         hint="use e.g. 3.5GB or 800MB") from None
-    try:
-        yield
-    finally:
-        store.con.execute("RESET memory_limit")
 
 
 def _build(store: Store, labels: LabelSet, opts: ClusterOptions, heuristics: list[Heuristic],

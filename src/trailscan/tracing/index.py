@@ -20,7 +20,11 @@ from .graph import Row, position
 
 
 class TraceIndex:
-    def __init__(self, store: Store, chain: str) -> None:
+    def __init__(self, store: Store, chain: str, *, memory_limit: str | None = "2GB") -> None:
+        with store.memory_limit(memory_limit):
+            self._build(store, chain)
+
+    def _build(self, store: Store, chain: str) -> None:
         started = time.monotonic()
         self.chain = chain
         self._con = store.con.cursor()  # its own result set: the store's connection may hold an unfinished one
@@ -32,8 +36,9 @@ class TraceIndex:
                    hash(t.from_address) AS from_id, hash(t.to_address) AS to_id
             FROM transfers t LEFT JOIN tx_senders s ON s.chain = t.chain AND s.tx_hash = t.tx_hash
             WHERE t.chain = ? AND t.kind IN ('native', 'erc20') AND t.amount <> '0'
-        """, params=[chain]).to_arrow_table()
-        self.batches = [b for b in table.to_batches() if b.num_rows]
+        """, params=[chain]).to_arrow_reader(1 << 17)  # streamed: DuckDB never holds the whole result at once
+        self.batches = [b for b in table if b.num_rows]
+        table = pa.Table.from_batches(self.batches, schema=table.schema)
         self.starts = np.cumsum([0] + [b.num_rows for b in self.batches])
         src = table.column("from_id").to_numpy()
         dst = table.column("to_id").to_numpy()
