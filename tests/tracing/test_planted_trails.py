@@ -116,6 +116,10 @@ def test_exact_exposure_under_each_policy(world: tuple[Anvil, TraceWorld, Path, 
             assert path[0]["from"] == W and path[-1]["to"] in e["addresses"]
             blocks = [h["block"] for h in path]
             assert blocks == sorted(blocks)
+    groups = {(g["actor"], g["category"]): g for g in result["by_actor"]}
+    broker_group = groups[("example-gpu-broker", "gpu-broker")]
+    assert broker_group["endpoints"] == 1 and broker_group["amounts"] == broker["amounts"]
+    assert groups[("binance", "exchange-deposit")]["usd"] == "300"
     tx_hashes = {h["tx_hash"] for p in broker["paths"] for h in p}
     assert {w.txs["w-i1"], w.txs["i1-broker"]} <= tx_hashes
 

@@ -25,6 +25,7 @@ from ..tracing.tables import (
     CSV_COLUMNS,
     EXPOSURE_COLUMNS,
     PATH_COLUMNS,
+    actor_rows,
     coverage_rows,
     csv_rows,
     exposure_rows,
@@ -163,8 +164,9 @@ def _render(result: TraceResult, fmt: Format) -> None:
         sys.stdout.write(f"## Trace of {q['address']}\n\n{result.answer()}\n\n")
     else:
         typer.echo(result.answer())
-    render(exposure_rows(result), fmt, command="trace", columns=EXPOSURE_COLUMNS,
-           title=f"exposure ({q['policy']}, {q['direction']}, {q['hops']} hops)")
+    render(actor_rows(result), fmt, command="trace",
+           title=f"exposure by actor ({q['policy']}, {q['direction']}, {q['hops']} hops)")
+    render(exposure_rows(result), fmt, command="trace", columns=EXPOSURE_COLUMNS, title="exposure by endpoint")
     render(path_rows(result), fmt, command="trace", columns=PATH_COLUMNS, title="top paths")
     render(exposure_rows(result, unlabeled=True), fmt, command="trace", columns=EXPOSURE_COLUMNS[2:9],
            title="largest unlabeled endpoints (leads)")

@@ -154,8 +154,35 @@ class TraceResult:
         what = "GPU-compute sellers" if gpu else "labeled entities"
         return head + f"under {q['policy']} it reached {len(self.exposure)} labeled endpoint(s); {what}: {names}."
 
+    def by_actor(self) -> list[dict[str, Any]]:
+        """Exposure summed per (actor, category): endpoints of one actor (a hot wallet, deposit addresses) add up."""
+        groups: dict[tuple[str, str], list[Endpoint]] = {}
+        for e in self.exposure:
+            groups.setdefault((e.actor or "", e.category or ""), []).append(e)
+        out = []
+        for (actor, category), ends in groups.items():
+            totals: dict[str, Amount] = {}
+            for e in ends:
+                for a in e.amounts:
+                    known = totals.get(a.asset.address)
+                    if known is None:
+                        totals[a.asset.address] = Amount(a.asset, a.raw, a.usd)
+                    else:
+                        known.raw += a.raw
+                        known.usd = None if known.usd is None or a.usd is None else known.usd + a.usd
+            usd_parts = [e.usd for e in ends if e.usd is not None]
+            usd = sum(usd_parts, Fraction(0)) if usd_parts else None
+            out.append({"actor": actor, "category": category, "endpoints": len(ends),
+                        "amounts": [t.as_dict() for t in totals.values()],
+                        "usd": fraction_text(usd, 0, 2) if usd is not None else None,
+                        "share": fraction_text(usd / self.traced_usd * 100, 0, 2)
+                        if usd is not None and self.traced_usd else None,
+                        "min_hops": min(e.min_hops for e in ends), "direct": any(e.direct for e in ends)})
+        return sorted(out, key=lambda g: (-Fraction(g["usd"] or 0), g["actor"]))
+
     def as_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "answer": self.answer(), "traced": [a.as_dict() for a in self.traced],
+        return {"query": self.query, "answer": self.answer(), "by_actor": self.by_actor(),
+                "traced": [a.as_dict() for a in self.traced],
                 "traced_usd": fraction_text(self.traced_usd, 0, 2) if self.traced_usd is not None else None,
                 "exposure": [e.as_dict() for e in self.exposure],
                 "unlabeled_endpoints": [e.as_dict() for e in self.unlabeled], "coverage": self.coverage,

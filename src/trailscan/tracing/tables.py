@@ -43,6 +43,13 @@ def exposure_rows(result: TraceResult, *, unlabeled: bool = False) -> list[dict[
     return rows
 
 
+def actor_rows(result: TraceResult) -> list[dict[str, Any]]:
+    return [{"actor": g["actor"], "category": g["category"],
+             "amount": "; ".join(f"{a['amount']} {a['symbol']}" for a in g["amounts"]), "usd": g["usd"] or "",
+             "share_pct": g["share"] or "", "min_hops": g["min_hops"], "direct": g["direct"],
+             "endpoints": g["endpoints"]} for g in result.by_actor()]
+
+
 def csv_rows(result: TraceResult) -> list[dict[str, Any]]:
     """One row per endpoint and asset, labeled endpoints first: everything a spreadsheet needs, in full."""
     rows = []
