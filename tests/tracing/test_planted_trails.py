@@ -199,3 +199,15 @@ def test_an_index_gives_the_same_trace_as_the_store(world: tuple[Anvil, TraceWor
                 for result in (plain, fast):
                     result["query"].pop("elapsed_s")
                 assert fast == plain
+
+
+def test_the_request_budget_stops_the_frontier_and_says_where(world: tuple[Anvil, TraceWorld, Path, Path],
+                                                               tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    node, _, _, labels = world
+    store = tmp_path / "budget.duckdb"
+    result = _trace(capsys, W, "--rpc", node.url, "--store", str(store), "--labels", str(labels), "--budget", "1")
+    (note,) = [c for c in result["coverage"] if "request budget (1) ran out" in c]
+    assert I1 in note and T in note  # the wallet's payees were reached but not fetched
+    assert {r["address"] for r in result["manifest"]["reads"]} == {W}
+    assert _by_node(result)[I1]["stopped_because"] == "unfetched"
