@@ -46,6 +46,7 @@ def _bad_prices(tmp_path: Path) -> str:
                           "listed by 'trailscan tokens'"),
     (["--min-amount", "lots"], "Error: --min-amount 'lots' is not a number; use e.g. 100 or 0.5"),
     (["--direction", "sideways"], "Error: unknown --direction 'sideways'; use out or in"),
+    (["--stop", "casino"], "Error: unknown category 'casino' for --stop; see 'trailscan labels categories'"),
 ])
 def test_bad_options_get_one_line_and_change_nothing(fetched: Path, args: list[str], message: str | None,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,6 +73,8 @@ def test_an_address_without_data_and_without_rpc(fetched: Path, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["trace", UNKNOWN, "--store", str(fetched)]) == 1
     assert capsys.readouterr().err.startswith(f"Error: the address {UNKNOWN} is not in the store on any stored chain")
+    assert main(["trace", UNKNOWN, "--chain", "31337", "--store", str(fetched)]) == 1
+    assert capsys.readouterr().err.startswith(f"Error: the address {UNKNOWN} is not in the store on evm-31337; ")
     missing = tmp_path / "none.duckdb"
     assert main(["trace", ALICE, "--store", str(missing)]) == 1
     assert capsys.readouterr().err.startswith(f"Error: no store at {missing}; ")

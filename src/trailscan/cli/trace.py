@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..chains import get_chain
 from ..clustering.query import locate
 from ..errors import InputError
-from ..labels import load_labels
+from ..labels import load_labels, taxonomy
 from ..output import Format, render
 from ..sources.evm import EvmSource
 from ..store import Store
@@ -79,6 +79,9 @@ def trace_command(
     """Trace where a wallet's money went (or came from), hop by hop, forward in time, under a taint policy:
     exposure to labeled entities, the paths with their transactions, the unlabeled endpoints, and coverage."""
     amount = _decimal(min_amount)
+    for name in stop or []:
+        if not taxonomy.is_category(name):
+            raise InputError(f"unknown category {name!r} for --stop", hint="see 'trailscan labels categories'")
     stops = frozenset(stop) if stop else DEFAULT_STOPS
     urls = rpc_urls(rpc)
     known = load_labels(labels)
@@ -86,7 +89,9 @@ def trace_command(
     if not urls:
         Store(path, read_only=True).close()  # no store and nothing to fetch with: an error, and no file left
     with Store(path, read_only=not urls) as db:
-        if chain is not None:
+        if chain is not None and not urls:
+            key, who = _held(db, address, chain)
+        elif chain is not None:
             key, who = get_chain(chain).key, get_chain(chain).address(address)
         elif urls:
             key, who = get_chain(1).key, get_chain(1).address(address)
@@ -118,8 +123,9 @@ def _decimal(text: str | None) -> Decimal | None:
     return value
 
 
-def _held(db: Store, address: str) -> tuple[str, str]:
-    found = locate(db, address, None)
+def _held(db: Store, address: str, chain: str | None = None) -> tuple[str, str]:
+    """The stored chain and canonical form of an address the store holds transfers of (an error otherwise)."""
+    found = locate(db, address, chain)
     if len(found) > 1:
         raise InputError(f"the address is stored on several chains ({', '.join(k for k, _ in found)})",
                          hint="choose one with --chain")

@@ -21,7 +21,7 @@ from ..labels import LabelSet
 from ..store import Store
 from .graph import Graph, Node, Row
 from .index import TraceIndex
-from .model import Amount, Endpoint, Hop, TraceResult
+from .model import Amount, Endpoint, Flow, GraphNode, Hop, TraceResult
 from .ondemand import Need
 from .policies import State, get_policy
 from .value import Valuer
@@ -273,8 +273,16 @@ def _result(run: _Run, graph: Graph, nodes: dict[str, Node], wallet: Node, addre
              "min_amount": str(opts.min_amount) if opts.min_amount is not None else None,
              "assets": list(opts.assets), "policy": opts.policy, "entities": opts.entities,
              "stops": sorted(opts.stops), "hub_limit": opts.hub_limit}
+    graph_nodes = [GraphNode(wallet.id, sorted(wallet.members), list(wallet.labels), wallet.cluster, 0)]
+    for node_id in sorted(run.into, key=lambda n: (run.hop[n], n)):
+        node = nodes.get(node_id) or graph.node_of_id(node_id)
+        graph_nodes.append(GraphNode(node_id, sorted(node.members), list(node.labels), node.cluster, run.hop[node_id]))
+    flows = [Flow(e.sender, e.receiver, Hop(e.row.tx_hash, e.row.locator, e.row.block, e.row.time, e.row.sender,
+                                            e.row.receiver, value.amount(e.row.asset, e.carried, [(e.row, e.carried)]),
+                                            e.row.amount))
+             for e in sorted(run.edges.values(), key=lambda e: e.row.order) if e.carried > 0]
     return TraceResult(query, traced_amounts, total_usd, labeled, unlabeled, coverage + value.notes(), manifest,
-                       reached=len(run.into))
+                       reached=len(run.into), nodes=graph_nodes, flows=flows)
 
 
 def _sum_usd(amounts: list[Amount]) -> Fraction | None:

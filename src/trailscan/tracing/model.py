@@ -125,6 +125,33 @@ class Endpoint:
 
 
 @dataclass
+class GraphNode:
+    """A node of the traced graph: the wallet, an endpoint or an address the value passed through."""
+
+    id: str  # an address, or a cluster id at entity level
+    addresses: list[str]
+    labels: list[LabelRef]
+    cluster: str | None
+    hop: int  # 0 for the wallet
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "addresses": self.addresses, "labels": [lab.as_dict() for lab in self.labels],
+                "cluster": self.cluster, "hop": self.hop}
+
+
+@dataclass
+class Flow:
+    """One traced transfer between two nodes: the graph's edge, with the value it carried."""
+
+    source: str  # node ids, in the direction of the trace
+    target: str
+    hop: Hop
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "target": self.target, **self.hop.as_dict()}
+
+
+@dataclass
 class TraceResult:
     query: dict[str, Any]  # the question: wallet, chain, direction, window, policy and every parameter
     traced: list[Amount]  # the wallet's traced value, per asset
@@ -134,6 +161,8 @@ class TraceResult:
     coverage: list[str]  # what the data could not show
     manifest: dict[str, Any]  # block heights, label sets, endpoints (redacted): enough to run it again
     reached: int = 0  # nodes the traced value reached
+    nodes: list[GraphNode] = field(default_factory=list)  # the traced graph: every node the value touched
+    flows: list[Flow] = field(default_factory=list)  # and every transfer that carried traced value
 
     def answer(self) -> str:
         """The answer in one sentence."""
@@ -186,7 +215,8 @@ class TraceResult:
                 "traced_usd": fraction_text(self.traced_usd, 0, 2) if self.traced_usd is not None else None,
                 "exposure": [e.as_dict() for e in self.exposure],
                 "unlabeled_endpoints": [e.as_dict() for e in self.unlabeled], "coverage": self.coverage,
-                "reached": self.reached, "manifest": self.manifest}
+                "reached": self.reached, "manifest": self.manifest,
+                "graph": {"nodes": [n.as_dict() for n in self.nodes], "edges": [f.as_dict() for f in self.flows]}}
 
 
 def _money(e: Endpoint) -> str:
