@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..chains import get_chain
 from ..clustering import ClusterOptions, build_clusters
@@ -22,7 +19,7 @@ from ..output import Format, render
 from ..sources.evm import EvmSource
 from ..store import Store
 from .common import ChainOpt, FormatOpt, LabelsOpt, RpcOpt, StoreOpt, rpc_urls, store_path
-from .evm import RpsOpt, TimeoutOpt, _Bar, _client, _evm_chain
+from .evm import RpsOpt, TimeoutOpt, _client, _evm_chain, fetch_progress
 
 app = typer.Typer(help="Cluster addresses that belong together, with the evidence for every link.",
                   invoke_without_command=True, no_args_is_help=False)
@@ -95,12 +92,8 @@ def cluster(
             with _client(urls, rps, timeout) as client:
                 source = EvmSource(client, the_chain)
                 source.check_chain()
-                console = Console(file=sys.stderr)
-                columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("blocks"),
-                           TimeElapsedColumn())
-                with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-                    fetched = enrich(db, source, known, selected, budget=budget, focus=focus,
-                                     progress=_Bar(bar)).as_dict()
+                with fetch_progress() as bar:
+                    fetched = enrich(db, source, known, selected, budget=budget, focus=focus, progress=bar).as_dict()
         elif focus:
             raise InputError("--address only chooses what to fetch, and no RPC is given",
                              hint="pass --rpc URL (or set TRAILSCAN_RPC_URL), or drop --address")

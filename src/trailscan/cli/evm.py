@@ -103,6 +103,16 @@ class _Bar:
         self.progress.advance(self.task, blocks)
 
 
+@contextmanager
+def fetch_progress() -> Iterator[_Bar]:
+    """The fetch progress bar on stderr (shown on a terminal only), as the library's Progress."""
+    console = Console(file=sys.stderr)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("blocks"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        yield _Bar(bar)
+
+
 def fetch_command(
     address: Annotated[list[str] | None, typer.Option("--address", "-a", help="Address to fetch (repeatable).",
                                                       show_default=False)] = None,
@@ -146,12 +156,9 @@ def fetch_command(
         source = EvmSource(client, the_chain)
         source.check_chain()  # before the store is opened: a wrong endpoint never touches it
         db = Store(store_path(store))
-        console = Console(file=sys.stderr)
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("blocks"),
-                   TimeElapsedColumn())
         try:
-            with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-                summary = fetch(db, source, addresses, tokens_, options, _Bar(bar))
+            with fetch_progress() as bar:
+                summary = fetch(db, source, addresses, tokens_, options, bar)
         finally:
             db.close()
     result: dict[str, Any] = {

@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..chains import get_chain
 from ..clustering.query import locate
@@ -33,7 +31,7 @@ from ..tracing.tables import (
 )
 from ..tracing.window import block_bound, resolve_assets
 from .common import FormatOpt, LabelsOpt, RpcOpt, StoreOpt, rpc_urls, store_path
-from .evm import RpsOpt, TimeoutOpt, _Bar, _client
+from .evm import RpsOpt, TimeoutOpt, _client, fetch_progress
 
 
 def register(app: typer.Typer) -> None:
@@ -146,12 +144,9 @@ def _traced_with_rpc(db: Store, known: Any, key: str, who: str, opts: TraceOptio
     with _client(urls, rps, timeout) as client:
         source = EvmSource(client, the_chain)
         source.check_chain()
-        console = Console(file=sys.stderr)
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("blocks"),
-                   TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        with fetch_progress() as bar:
             fetcher = OnDemand(db, source, budget=budget, direction=opts.direction, since=opts.since,
-                               until=opts.until, progress=_Bar(bar))
+                               until=opts.until, progress=bar)
             result = trace(db, known, key, who, opts, valuer=valuer, fetcher=fetcher, manifest=manifest)
         result.manifest["reads"] = [r.as_dict() for r in fetcher.reads]
         result.manifest["requests"] = fetcher.spent
