@@ -10,8 +10,10 @@ import typer
 
 from .. import __version__
 from ..errors import TrailscanError
+from . import batch as batch_commands
 from . import cluster as cluster_commands
 from . import evm as evm_commands
+from . import export_graph as export_graph_commands
 from . import labels as labels_commands
 from . import trace as trace_commands
 
@@ -46,6 +48,8 @@ evm_commands.register(app)
 app.add_typer(labels_commands.app, name="labels")
 cluster_commands.register(app)
 trace_commands.register(app)
+batch_commands.register(app)
+export_graph_commands.register(app)
 
 
 def _debug_requested(argv: list[str]) -> bool:

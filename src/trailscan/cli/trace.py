@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import enum
+import io
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -14,6 +17,7 @@ from ..clustering.query import locate
 from ..errors import InputError
 from ..labels import load_labels, taxonomy
 from ..output import Format, render
+from ..report import render_html
 from ..sources.evm import EvmSource
 from ..store import Store
 from ..tracing import DEFAULT_STOPS, Prices, TraceOptions, TraceResult, Valuer, trace
@@ -30,8 +34,18 @@ from ..tracing.tables import (
     path_rows,
 )
 from ..tracing.window import block_bound, resolve_assets
-from .common import FormatOpt, LabelsOpt, RpcOpt, StoreOpt, rpc_urls, store_path
+from .common import LabelsOpt, RpcOpt, StoreOpt, rpc_urls, store_path
 from .evm import RpsOpt, TimeoutOpt, _client, fetch_progress
+
+
+class TraceFormat(enum.StrEnum):
+    """The shared output formats, plus the HTML report (which needs --out)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    html = "html"
 
 
 def register(app: typer.Typer) -> None:
@@ -65,6 +79,8 @@ def trace_command(
                                            "than this.")] = 1_000,
     prices: Annotated[Path | None, typer.Option("--prices", help="CSV date,asset,usd to value non-stablecoins.",
                                                 show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the output to this file (required by --format "
+                                             "html).", show_default=False)] = None,
     rpc: RpcOpt = None,
     budget: Annotated[int, typer.Option("--budget", min=0, help="Most JSON-RPC requests to spend fetching reached "
                                         "addresses (with --rpc).")] = 10_000,
@@ -72,10 +88,15 @@ def trace_command(
     timeout: TimeoutOpt = 30.0,
     labels: LabelsOpt = None,
     store: StoreOpt = None,
-    fmt: FormatOpt = Format.table,
+    fmt: Annotated[TraceFormat, typer.Option("--format", "-f", help="Output format: table, json, csv, markdown, or "
+                                             "html (the report; with --out).")] = TraceFormat.table,
 ) -> None:
     """Trace where a wallet's money went (or came from), hop by hop, forward in time, under a taint policy:
     exposure to labeled entities, the paths with their transactions, the unlabeled endpoints, and coverage."""
+    if fmt is TraceFormat.html and out is None:
+        raise InputError("--format html writes a report file", hint="add --out FILE.html")
+    if out is not None and not out.parent.exists():
+        raise InputError(f"the folder of --out {out} does not exist", hint="create it, or pick another path")
     amount = _decimal(min_amount)
     for name in stop or []:
         if not taxonomy.is_category(name):
@@ -106,7 +127,21 @@ def trace_command(
             result = _traced_with_rpc(db, known, key, who, opts, valuer, manifest, urls, budget, rps, timeout)
         else:
             result = trace(db, known, key, who, opts, valuer=valuer, manifest=manifest)
-    _render(result, fmt)
+    shared = Format(fmt.value) if fmt is not TraceFormat.html else Format.table
+    if out is None:
+        _render(result, shared)
+        return
+    if fmt is TraceFormat.html:
+        text = render_html(result)
+    else:
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            _render(result, shared)
+        text = buffer.getvalue()
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    typer.echo(f"wrote {out} ({fmt.value}): {result.answer()}")
 
 
 def _decimal(text: str | None) -> Decimal | None:

@@ -1,0 +1,91 @@
+"""The HTML trace report, opened in a real headless browser: self-contained, escaped, complete, and drawn."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from trailscan.cli import main
+from trailscan.devnet import Anvil
+
+from ..trace_world import BROKER, BROKER_PACK, FORWARDER, HUB, I1, S1, S2, S3, H, M, T, TraceWorld, W, build_trace_world
+
+HOSTILE = """title: Hostile labels
+creator: trailscan tests
+source: https://example.org/fictional
+confidence: manual_transaction
+network: ethereum
+category: other
+tags:
+- address: '{address}'
+  label: "<script>document.title='pwned'</script> \\"quoted\\" & <b>bold</b>"
+  actor: x</td><img src=x onerror=alert(1)>
+"""
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    assert found, "headless Chromium is needed: bash .ci/run installs it (apt-get install chromium)"
+    return found
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TraceWorld, Path]]:
+    base = tmp_path_factory.mktemp("report")
+    labels, hostile = base / "case", base / "hostile"
+    labels.mkdir()
+    hostile.mkdir()
+    (labels / "broker.yaml").write_text(BROKER_PACK)
+    (hostile / "hub.yaml").write_text(HOSTILE.format(address=HUB))
+    with Anvil.start(chain_id=1) as node:
+        world = build_trace_world(node)
+        store = base / "case.duckdb"
+        fetch = ["fetch", "--rpc", node.url, "--store", str(store)]
+        for a in (W, I1, T, S1, S2, S3, M, H, HUB, FORWARDER):
+            fetch += ["--address", a]
+        assert main(fetch) == 0
+    page = base / "report.html"
+    assert main(["trace", W, "--store", str(store), "--labels", str(labels), "--labels", str(hostile),
+                 "--hub-limit", "5", "--format", "html", "--out", str(page)]) == 0
+    yield world, page
+
+
+def test_the_page_is_self_contained_and_complete(report: tuple[TraceWorld, Path]) -> None:
+    world, page = report
+    text = page.read_text()
+    assert not re.search(r"<(script|link|iframe|object|embed)\b", text, re.I)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//(?!etherscan\.io/)""", text, re.I)
+    for name in ("w-i1", "i1-broker", "w-t", "t-broker", "m-ofac", "glm", "w-forward", "h-broker"):
+        assert world.txs[name] in text, name  # every hash in full, so a search of the saved page finds it
+    for address in (W, I1, BROKER, T):
+        assert address in text
+    assert "<svg" in text and "Example GPU broker (fictional)" in text
+
+
+def test_hostile_labels_show_as_text_and_run_nothing(report: tuple[TraceWorld, Path]) -> None:
+    _, page = report
+    dom = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "<title>trailscan trace of" in dom and "pwned" not in dom.split("</title>")[0]
+    assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom
+    assert "<img src=\"x\"" not in dom and "onerror=alert" not in dom.replace("&lt;img src=x onerror=alert", "")
+
+
+def test_the_browser_draws_the_report(report: tuple[TraceWorld, Path]) -> None:
+    _, page = report
+    shot = page.with_suffix(".png")
+    subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--window-size=1400,2200", f"--screenshot={shot}", page.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000  # a drawn page, not a blank one
+
+
+def test_html_needs_an_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["trace", W, "--store", str(tmp_path / "x.duckdb"), "--format", "html"]) == 1
+    assert capsys.readouterr().err == "Error: --format html writes a report file; add --out FILE.html\n"
