@@ -10,7 +10,6 @@ import typer
 
 from .. import __version__
 from ..errors import TrailscanError
-from . import batch as batch_commands
 from . import cluster as cluster_commands
 from . import evm as evm_commands
 from . import export_graph as export_graph_commands
@@ -48,7 +47,6 @@ evm_commands.register(app)
 app.add_typer(labels_commands.app, name="labels")
 cluster_commands.register(app)
 trace_commands.register(app)
-batch_commands.register(app)
 export_graph_commands.register(app)
 
 
