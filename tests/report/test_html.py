@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -89,3 +90,30 @@ def test_the_browser_draws_the_report(report: tuple[TraceWorld, Path]) -> None:
 def test_html_needs_an_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["trace", W, "--store", str(tmp_path / "x.duckdb"), "--format", "html"]) == 1
     assert capsys.readouterr().err == "Error: --format html writes a report file; add --out FILE.html\n"
+
+
+def test_the_manifest_runs_the_same_trace_again(report: tuple[TraceWorld, Path],
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    _, page = report
+    manifest = page.with_name(page.name + ".manifest.json")
+    saved = json.loads(manifest.read_text())
+    labels = [a for layer in saved["manifest"]["label_sets"][1:] for a in ("--labels", layer["layer"])]
+    capsys.readouterr()
+    assert main(["trace", "--manifest", str(manifest), *labels, "--format", "json"]) == 0
+    again = json.loads(capsys.readouterr().out)["results"][0]
+    assert again["query"] | {"elapsed_s": 0} == saved["query"] | {"elapsed_s": 0}
+    assert again["coverage"][-1] == f"run again from {manifest}: same store head, label sets and version"
+    assert main(["trace", "--manifest", str(manifest), *labels, "--format", "json", "--policy", "fifo"]) == 1
+    assert capsys.readouterr().err == (f"Error: --manifest takes the question from {manifest}; it conflicts with "
+                                       "--policy; drop one of them\n")
+    # without the case labels, the same trace says the label sets differ
+    assert main(["trace", "--manifest", str(manifest), "--format", "json"]) == 0
+    assert "the label sets differ" in json.loads(capsys.readouterr().out)["results"][0]["coverage"][-1]
+
+
+def test_a_file_that_is_no_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "m.json"
+    bad.write_text('{"hello": 1}')
+    assert main(["trace", "--manifest", str(bad)]) == 1
+    assert capsys.readouterr().err == (f"Error: the manifest {bad} does not describe a trace; give a "
+                                       "FILE.manifest.json or a 'trace --format json' result\n")

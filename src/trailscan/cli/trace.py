@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import io
+import json
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -21,7 +22,7 @@ from ..report import render_html
 from ..sources.evm import EvmSource
 from ..store import Store
 from ..tracing import DEFAULT_STOPS, Prices, TraceOptions, TraceResult, Valuer, trace
-from ..tracing.manifest import build_manifest
+from ..tracing.manifest import build_manifest, compare_manifests, read_manifest
 from ..tracing.ondemand import OnDemand
 from ..tracing.tables import (
     CSV_COLUMNS,
@@ -52,8 +53,13 @@ def register(app: typer.Typer) -> None:
     app.command("trace")(trace_command)
 
 
+TRACE_OPTIONS = ("address", "chain", "direction", "hops", "since", "until", "min_amount", "asset", "policy",
+                 "entities", "stop", "hub_limit")
+
+
 def trace_command(
-    address: Annotated[str, typer.Argument(help="The wallet to trace.")],
+    ctx: typer.Context,
+    address: Annotated[str | None, typer.Argument(help="The wallet to trace.", show_default=False)] = None,
     chain: Annotated[str | None, typer.Option("--chain", "-c", help="Chain (default: the stored chain holding the "
                                               "address; ethereum when fetching).", show_default=False)] = None,
     direction: Annotated[str, typer.Option("--direction", help="out: where its money went; in: where it came "
@@ -80,7 +86,10 @@ def trace_command(
     prices: Annotated[Path | None, typer.Option("--prices", help="CSV date,asset,usd to value non-stablecoins.",
                                                 show_default=False)] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the output to this file (required by --format "
-                                             "html).", show_default=False)] = None,
+                                             "html); its manifest goes beside it as FILE.manifest.json.",
+                                             show_default=False)] = None,
+    manifest_file: Annotated[Path | None, typer.Option("--manifest", help="Run again the trace a manifest (or a "
+                                                       "--format json result) describes.", show_default=False)] = None,
     rpc: RpcOpt = None,
     budget: Annotated[int, typer.Option("--budget", min=0, help="Most JSON-RPC requests to spend fetching reached "
                                         "addresses (with --rpc).")] = 10_000,
@@ -93,6 +102,25 @@ def trace_command(
 ) -> None:
     """Trace where a wallet's money went (or came from), hop by hop, forward in time, under a taint policy:
     exposure to labeled entities, the paths with their transactions, the unlabeled endpoints, and coverage."""
+    saved: dict[str, Any] | None = None
+    if manifest_file is not None:
+        # typer's vendored click says where a value came from; compared by name, not through a private import
+        given = [n for n in TRACE_OPTIONS if getattr(ctx.get_parameter_source(n), "name", "") == "COMMANDLINE"]
+        if given:
+            raise InputError(f"--manifest takes the question from {manifest_file}; it conflicts with "
+                             f"{'ADDRESS' if given[0] == 'address' else '--' + given[0].replace('_', '-')}",
+                             hint="drop one of them")
+        saved = read_manifest(manifest_file)
+        q = saved["query"]
+        address, chain, direction, hops = q["address"], q["chain"], q["direction"], int(q["hops"])
+        since = str(q["since_block"]) if q.get("since_block") is not None else None
+        until = str(q["until_block"]) if q.get("until_block") is not None else None
+        min_amount, asset, policy = q.get("min_amount"), list(q.get("assets") or []), q["policy"]
+        entities, stop, hub_limit = bool(q["entities"]), list(q["stops"]), int(q["hub_limit"])
+        if store is None and saved["manifest"].get("store"):
+            store = Path(saved["manifest"]["store"])
+    if address is None:
+        raise InputError("no wallet given", hint="give an ADDRESS, or --manifest FILE to run a saved trace again")
     if fmt is TraceFormat.html and out is None:
         raise InputError("--format html writes a report file", hint="add --out FILE.html")
     if out is not None and not out.parent.exists():
@@ -127,6 +155,8 @@ def trace_command(
             result = _traced_with_rpc(db, known, key, who, opts, valuer, manifest, urls, budget, rps, timeout)
         else:
             result = trace(db, known, key, who, opts, valuer=valuer, manifest=manifest)
+    if saved is not None:
+        result.coverage += compare_manifests(saved["manifest"], result.manifest, str(manifest_file))
     shared = Format(fmt.value) if fmt is not TraceFormat.html else Format.table
     if out is None:
         _render(result, shared)
@@ -138,9 +168,12 @@ def trace_command(
         with contextlib.redirect_stdout(buffer):
             _render(result, shared)
         text = buffer.getvalue()
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    for target, content in ((out, text), (out.with_name(out.name + ".manifest.json"),
+                                          json.dumps({"query": result.query, "manifest": result.manifest},
+                                                     indent=2, sort_keys=True, default=str) + "\n")):
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(content, encoding="utf-8")
+        tmp.replace(target)
     typer.echo(f"wrote {out} ({fmt.value}): {result.answer()}")
 
 
