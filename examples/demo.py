@@ -46,6 +46,8 @@ def demo() -> None:
     run("cluster", "show", story.renter, "--store", str(store))
     run("explain", story.renter, story.renter_ops, "--store", str(store))
     run("trace", story.renter, "--store", str(store))
+    run("trace", story.renter, "--store", str(store), "--format", "html", "--out", str(OUT / "report.html"))
+    run("export-graph", story.renter, "--store", str(store), "--as", "gexf", "--out", str(OUT / "trace.gexf"))
     run("transfers", story.renter, "--store", str(store))
     run("transfers", story.broker, "--direction", "out", "--store", str(store))
     run("labels", "show", OFAC_LISTED)
@@ -53,7 +55,8 @@ def demo() -> None:
     run("approvals", story.renter, "--store", str(store))
     run("tokens", "--store", str(store))
     run("export", "--to", str(OUT / "export"), "--as", "parquet", "--store", str(store))
-    print(f"\nstore: {store}; parquet export: {OUT / 'export'}")
+    print(f"\nstore: {store}; report: {OUT / 'report.html'}; graph for Gephi: {OUT / 'trace.gexf'}; "
+          f"parquet export: {OUT / 'export'}")
 
 
 if __name__ == "__main__":
