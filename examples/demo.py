@@ -47,6 +47,9 @@ def demo() -> None:
     run("explain", story.renter, story.renter_ops, "--store", str(store))
     run("trace", story.renter, "--store", str(store))
     run("trace", story.renter, "--store", str(store), "--format", "html", "--out", str(OUT / "report.html"))
+    here = Path(__file__).resolve().parent
+    run("batch", str(here / "wallets.csv"), "--policy", str(here / "policy.yaml"), "--out", str(OUT / "batch"),
+        "--store", str(store))
     run("export-graph", story.renter, "--store", str(store), "--as", "gexf", "--out", str(OUT / "trace.gexf"))
     run("transfers", story.renter, "--store", str(store))
     run("transfers", story.broker, "--direction", "out", "--store", str(store))
@@ -55,8 +58,8 @@ def demo() -> None:
     run("approvals", story.renter, "--store", str(store))
     run("tokens", "--store", str(store))
     run("export", "--to", str(OUT / "export"), "--as", "parquet", "--store", str(store))
-    print(f"\nstore: {store}; report: {OUT / 'report.html'}; graph for Gephi: {OUT / 'trace.gexf'}; "
-          f"parquet export: {OUT / 'export'}")
+    print(f"\nstore: {store}; report: {OUT / 'report.html'}; batch: {OUT / 'batch' / 'index.html'}; "
+          f"graph for Gephi: {OUT / 'trace.gexf'}; parquet export: {OUT / 'export'}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ Amounts are stored as decimal strings (uint256 does not fit any native integer c
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -183,6 +184,14 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
+
+    def for_thread(self) -> Store:
+        """This store for another thread: the same database through a cursor of its own (a DuckDB connection
+        serves one thread at a time). Close it when the thread is done."""
+        view = copy.copy(self)
+        view.con = self.con.cursor()
+        view._lock = threading.Lock()
+        return view
 
     def __enter__(self) -> Store:
         return self

@@ -10,6 +10,7 @@ import typer
 
 from .. import __version__
 from ..errors import TrailscanError
+from . import batch as batch_commands
 from . import cluster as cluster_commands
 from . import evm as evm_commands
 from . import export_graph as export_graph_commands
@@ -47,6 +48,7 @@ evm_commands.register(app)
 app.add_typer(labels_commands.app, name="labels")
 cluster_commands.register(app)
 trace_commands.register(app)
+batch_commands.register(app)
 export_graph_commands.register(app)
 
 

@@ -4,11 +4,13 @@ Reading a frontier's transfers from the store scans every row of the transfers t
 costs about a second per round at 10M transfers. The index reads the table once into columnar arrays
 (Arrow) and sorts the transfer numbers by address id (numpy), so a round becomes a slice per address. It
 also counts each address's distinct payees and payers, which the hub test needs. Build it once, then pass it
-to every :func:`trailscan.tracing.trace` over the same store; it reflects the store as it was when built.
+to every :func:`trailscan.tracing.trace` over the same store (threads may share it); it reflects the store as it
+was when built.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable
 
@@ -28,6 +30,7 @@ class TraceIndex:
         started = time.monotonic()
         self.chain = chain
         self._con = store.con.cursor()  # its own result set: the store's connection may hold an unfinished one
+        self._lock = threading.Lock()
         # ids are DuckDB's 64-bit hashes of the addresses: computed in the scan, at no cost. Two addresses with
         # one hash would only share a slice; rows are matched to addresses by their text afterwards.
         table = self._con.sql("""
@@ -66,8 +69,9 @@ class TraceIndex:
     def _hashes(self, addresses: list[str]) -> list[int]:
         if not addresses:
             return []
-        rows = self._con.execute("SELECT hash(a) FROM (SELECT UNNEST(?::VARCHAR[]) AS a,"
-                                 " generate_subscripts(?, 1) AS i) ORDER BY i", [addresses, addresses]).fetchall()
+        with self._lock:  # one cursor, shared by every thread that traces with this index
+            rows = self._con.execute("SELECT hash(a) FROM (SELECT UNNEST(?::VARCHAR[]) AS a,"
+                                     " generate_subscripts(?, 1) AS i) ORDER BY i", [addresses, addresses]).fetchall()
         return [int(r[0]) for r in rows]
 
     def rows_for(self, addresses: Iterable[str]) -> list[Row]:

@@ -1,0 +1,158 @@
+"""Run a batch: trace every wallet of a list from the store in parallel, flag it under a policy, keep the state.
+
+One TraceIndex per chain serves every trace of that chain. Worker threads trace; the calling thread writes
+each finished wallet's report (atomically) and its state line (flushed) as soon as it arrives, so a killed
+batch loses nothing finished and a rerun skips it. A wallet that cannot be traced gets its error; the others
+go on. Only the store is read: reaching addresses over RPC is not part of a batch yet.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .. import __version__
+from ..errors import InputError, TrailscanError
+from ..labels import LabelSet
+from ..report import render_html
+from ..store import Store
+from ..tracing import TraceIndex, TraceResult, trace
+from ..tracing.manifest import build_manifest, label_sets
+from .html import html_report
+from .model import BatchSummary, Outcome, exposures_of, figures_of
+from .outputs import write_outputs
+from .policy import Policy
+from .rules import Flag
+from .state import State, write_atomic
+from .wallets import Wallet
+
+Progress = Callable[[int, int], None]  # (wallets done, wallets to trace)
+_UNSAFE = re.compile(r"[^A-Za-z0-9]")
+
+
+def run_batch(store: Store, labels: LabelSet, wallets: Sequence[Wallet], policy: Policy, out_dir: Path, *,
+              workers: int = 2, progress: Progress | None = None,
+              label_dirs: Sequence[Path] | None = None) -> BatchSummary:
+    """Trace, flag and report every wallet into ``out_dir``; see the module docstring."""
+    if not 1 <= workers <= 32:
+        raise InputError(f"--workers {workers} is outside 1-32", hint="use 1 to 32")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir} is a file, not a folder", hint="pass a folder (it is created if missing)")
+    (out_dir / "wallets").mkdir(parents=True, exist_ok=True)
+    state = State(out_dir)
+    policy_changed = bool(state.policies) and policy.sha256 not in state.policies
+    outcomes: dict[int, Outcome] = {}
+    todo: dict[tuple[str, str], list[Wallet]] = {}
+    for wallet in wallets:
+        key = wallet.key
+        if key is None:
+            outcomes[wallet.row] = Outcome(wallet, "error", wallet.error)
+            continue
+        record = state.finished(*key, policy.sha256, out_dir)
+        if record is not None:
+            outcomes[wallet.row] = _from_record(wallet, record)
+        else:
+            todo.setdefault(key, []).append(wallet)
+    for key in [k for k in todo if not _has_transfers(store, *k)]:
+        for wallet in todo.pop(key):
+            outcomes[wallet.row] = Outcome(wallet, "error", f"the store has no transfers of {key[1]} on {key[0]}; "
+                                           "fetch it first ('trailscan fetch --address ...') or check --store")
+    manifests = {chain: build_manifest(store, chain, labels=label_dirs, rpc=[]) for chain in
+                 sorted({c for c, _ in todo} | {w.chain for w in wallets if w.chain})}
+    try:
+        for key, result, error in _traced(store, labels, policy, todo, manifests, workers, progress):
+            for wallet in todo[key]:
+                outcomes[wallet.row] = _finish(state, out_dir, wallet, todo[key][0], policy, result, error)
+    finally:
+        state.close()
+    summary = BatchSummary(out_dir, [outcomes[w.row] for w in wallets], {}, policy_changed)
+    summary.manifest = _manifest(store, policy, label_dirs, manifests, workers)
+    summary.files = write_outputs(summary)
+    return summary
+
+
+def _has_transfers(store: Store, chain: str, address: str) -> bool:
+    return bool(store.con.execute("SELECT 1 WHERE EXISTS (SELECT 1 FROM transfers WHERE chain = ? AND "
+                                  "(from_address = ? OR to_address = ?))", [chain, address, address]).fetchall())
+
+
+def _traced(store: Store, labels: LabelSet, policy: Policy, todo: dict[tuple[str, str], list[Wallet]],
+            manifests: dict[str, dict[str, Any]], workers: int, progress: Progress | None,
+            ) -> Any:
+    """(key, result or None, error or None) per wallet to trace, as the worker threads finish them."""
+    if not todo:
+        return
+    indexes = {chain: TraceIndex(store, chain) for chain in sorted({c for c, _ in todo})}
+    local = threading.local()
+    views: list[Any] = []
+    views_lock = threading.Lock()
+
+    def one(key: tuple[str, str]) -> TraceResult:
+        # A DuckDB connection (and cursor) serves one thread at a time: each worker reads through its own
+        # cursors, over the same store and the same in-memory index arrays.
+        if not hasattr(local, "store"):
+            local.store = store.for_thread()
+            with views_lock:
+                views.append(local.store)
+        return trace(local.store, labels, key[0], key[1], policy.trace, index=indexes[key[0]],
+                     manifest=dict(manifests[key[0]]))
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trailscan-batch")
+    try:
+        futures: dict[Future[TraceResult], tuple[str, str]] = {pool.submit(one, key): key for key in todo}
+        for done, future in enumerate(as_completed(futures), 1):
+            key = futures[future]
+            try:
+                yield key, future.result(), None
+            except TrailscanError as exc:
+                yield key, None, str(exc)
+            if progress is not None:
+                progress(done, len(futures))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for view in views:
+            view.close()
+
+
+def _report_name(wallet: Wallet) -> str:
+    return f"wallets/{wallet.row:04d}-{_UNSAFE.sub('_', wallet.address or '')[:100]}.json"
+
+
+def _finish(state: State, out_dir: Path, wallet: Wallet, first: Wallet, policy: Policy, result: TraceResult | None,
+            error: str | None) -> Outcome:
+    if result is None:
+        return Outcome(wallet, "error", error)
+    assert wallet.chain is not None and wallet.address is not None
+    report = _report_name(first)
+    if wallet is first:
+        write_atomic(out_dir / report, orjson.dumps(result.as_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+        write_atomic(out_dir / html_report(report), render_html(result).encode())
+    flags = [f for f in (rule.evaluate(result) for rule in policy.rules) if f is not None]
+    outcome = Outcome(wallet, "ok", None, report, flags, figures_of(result), exposures_of(result))
+    if wallet is first:
+        state.append({"chain": wallet.chain, "address": wallet.address, "policy_sha256": policy.sha256,
+                      "file": report, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+                      "flags": [f.as_dict() for f in flags], "figures": outcome.figures,
+                      "exposures": outcome.exposures})
+    return outcome
+
+
+def _from_record(wallet: Wallet, record: dict[str, Any]) -> Outcome:
+    flags = [Flag(f["rule"], f["flag"], f["detail"]) for f in record.get("flags", [])]
+    return Outcome(wallet, "ok", None, str(record["file"]), flags, dict(record.get("figures", {})),
+                   list(record.get("exposures", [])), skipped=True)
+
+
+def _manifest(store: Store, policy: Policy, label_dirs: Sequence[Path] | None,
+              manifests: dict[str, dict[str, Any]], workers: int) -> dict[str, Any]:
+    return {"trailscan": __version__, "policy": policy.path, "policy_sha256": policy.sha256,
+            "store": str(store.path), "labels": label_sets(label_dirs),
+            "heads": {chain: m.get("head") for chain, m in manifests.items()},
+            "workers": workers, "written": datetime.now(UTC).isoformat(timespec="seconds")}
