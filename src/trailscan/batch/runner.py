@@ -19,12 +19,16 @@ from typing import Any
 import orjson
 
 from .. import __version__
+from ..chains import get_chain
 from ..errors import InputError, TrailscanError
 from ..labels import LabelSet
 from ..report import render_html
+from ..sources.evm import EvmSource
+from ..sources.rpc import RpcClient
 from ..store import Store
 from ..tracing import TraceIndex, TraceResult, trace
 from ..tracing.manifest import build_manifest, label_sets
+from ..tracing.ondemand import OnDemand
 from .html import html_report
 from .model import BatchSummary, Outcome, exposures_of, figures_of
 from .outputs import write_outputs
@@ -39,7 +43,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9]")
 
 def run_batch(store: Store, labels: LabelSet, wallets: Sequence[Wallet], policy: Policy, out_dir: Path, *,
               workers: int = 2, progress: Progress | None = None,
-              label_dirs: Sequence[Path] | None = None) -> BatchSummary:
+              label_dirs: Sequence[Path] | None = None, client: RpcClient | None = None,
+              budget: int = 10_000) -> BatchSummary:
     """Trace, flag and report every wallet into ``out_dir``; see the module docstring."""
     if not 1 <= workers <= 32:
         raise InputError(f"--workers {workers} is outside 1-32", hint="use 1 to 32")
@@ -60,14 +65,17 @@ def run_batch(store: Store, labels: LabelSet, wallets: Sequence[Wallet], policy:
             outcomes[wallet.row] = _from_record(wallet, record)
         else:
             todo.setdefault(key, []).append(wallet)
-    for key in [k for k in todo if not _has_transfers(store, *k)]:
+    for key in [k for k in todo if client is None and not _has_transfers(store, *k)]:
         for wallet in todo.pop(key):
             outcomes[wallet.row] = Outcome(wallet, "error", f"the store has no transfers of {key[1]} on {key[0]}; "
                                            "fetch it first ('trailscan fetch --address ...') or check --store")
-    manifests = {chain: build_manifest(store, chain, labels=label_dirs, rpc=[]) for chain in
+    endpoints = [client.endpoint] if client is not None else []
+    manifests = {chain: build_manifest(store, chain, labels=label_dirs, rpc=endpoints) for chain in
                  sorted({c for c, _ in todo} | {w.chain for w in wallets if w.chain})}
     try:
-        for key, result, error in _traced(store, labels, policy, todo, manifests, workers, progress):
+        traced = (_traced(store, labels, policy, todo, manifests, workers, progress) if client is None else
+                  _fetched_and_traced(store, labels, policy, todo, manifests, client, budget, progress))
+        for key, result, error in traced:
             for wallet in todo[key]:
                 outcomes[wallet.row] = _finish(state, out_dir, wallet, todo[key][0], policy, result, error)
     finally:
@@ -119,6 +127,30 @@ def _traced(store: Store, labels: LabelSet, policy: Policy, todo: dict[tuple[str
         pool.shutdown(wait=True, cancel_futures=True)
         for view in views:
             view.close()
+
+
+def _fetched_and_traced(store: Store, labels: LabelSet, policy: Policy, todo: dict[tuple[str, str], list[Wallet]],
+                        manifests: dict[str, dict[str, Any]], client: RpcClient, budget: int,
+                        progress: Progress | None) -> Any:
+    """With an RPC: each wallet traced in turn, fetching what it reaches on demand (one writer to the store;
+    the client's --rps budget is shared by every request). A wallet the endpoint cannot serve gets an error."""
+    for done, key in enumerate(todo, 1):
+        try:
+            chain = get_chain(key[0])
+            if not chain.is_evm:
+                raise InputError(f"fetching {chain.name} is not supported yet", hint="EVM chains only for now")
+            source = EvmSource(client, chain)
+            source.check_chain()
+            fetcher = OnDemand(store, source, budget=budget, direction=policy.trace.direction,
+                               since=policy.trace.since, until=policy.trace.until)
+            result = trace(store, labels, key[0], key[1], policy.trace, fetcher=fetcher,
+                           manifest=dict(manifests[key[0]]))
+            result.manifest["reads"] = [r.as_dict() for r in fetcher.reads]
+            yield key, result, None
+        except TrailscanError as exc:
+            yield key, None, str(exc)
+        if progress is not None:
+            progress(done, len(todo))
 
 
 def _report_name(wallet: Wallet) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +17,8 @@ from ..batch import BatchSummary, read_policy, read_wallets, run_batch
 from ..labels import load_labels
 from ..output import Format, render
 from ..store import Store
-from .common import FormatOpt, LabelsOpt, StoreOpt, store_path
+from .common import FormatOpt, LabelsOpt, RpcOpt, StoreOpt, rpc_urls, store_path
+from .evm import RpsOpt, TimeoutOpt, _client
 
 
 def register(app: typer.Typer) -> None:
@@ -45,18 +47,32 @@ def batch_command(
                                          "the README).", show_default=False)],
     out: Annotated[Path, typer.Option("--out", help="Output folder; a rerun into it skips finished wallets.",
                                       show_default=False)],
-    workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="Wallets traced at once.")] = 2,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="Wallets traced at once (from the "
+                                         "store; with --rpc they are traced one after another).")] = 2,
+    rpc: RpcOpt = None,
+    budget: Annotated[int, typer.Option("--budget", min=0, help="Most JSON-RPC requests per wallet to fetch what "
+                                        "its trace reaches (with --rpc).")] = 10_000,
+    rps: RpsOpt = None,
+    timeout: TimeoutOpt = 30.0,
     labels: LabelsOpt = None,
     store: StoreOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Screen a list of wallets from the store: trace each, flag it under a policy, and write summary.csv,
-    summary.xlsx, index.html and one JSON report per wallet. Reads the store only (no --rpc yet)."""
+    """Screen a list of wallets: trace each (from the store, or fetching on demand with --rpc), flag it under a
+    policy, and write summary.csv, summary.xlsx, index.html and a JSON and an HTML report per wallet."""
     rules = read_policy(policy)
     listed = read_wallets(wallets)
     known = load_labels(labels)
-    with Store(store_path(store), read_only=True) as db, _progress() as bar:
-        summary = run_batch(db, known, listed, rules, out, workers=workers, progress=bar, label_dirs=labels)
+    urls = rpc_urls(rpc)
+    path = store_path(store)
+    if not urls:
+        Store(path, read_only=True).close()  # no store and nothing to fetch with: an error, and no file left
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(_client(urls, rps, timeout)) if urls else None
+        db = stack.enter_context(Store(path, read_only=not urls))
+        bar = stack.enter_context(_progress())
+        summary = run_batch(db, known, listed, rules, out, workers=workers, progress=bar, label_dirs=labels,
+                            client=client, budget=budget)
     _render(summary, fmt)
 
 
