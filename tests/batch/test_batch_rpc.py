@@ -35,7 +35,7 @@ def test_batch_fetches_each_wallet_on_demand(tmp_path: Path, capsys: pytest.Capt
         assert main([*args, "--rpc", node.url, "--store", str(store), "--out", str(tmp_path / "out")]) == 0
     rows = _rows(tmp_path / "out" / "summary.csv")
     assert rows["treasury"]["status"] == "ok" and "broker 1128.57 or more" in rows["treasury"]["flags"]
-    assert "broker above the exact figure" not in rows["treasury"]["flags"]  # the same exact figure as from a full store
+    assert "broker above the exact figure" not in rows["treasury"]["flags"]  # exact, as from a full store
     assert rows["intermediary"]["status"] == "ok" and "paid the broker directly" in rows["intermediary"]["flags"]
     assert rows["wrong chain"]["status"] == "error"
     assert rows["wrong chain"]["error"].startswith("the RPC endpoint serves chain id 1, not polygon (137)")
