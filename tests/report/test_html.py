@@ -77,6 +77,21 @@ def test_hostile_labels_show_as_text_and_run_nothing(report: tuple[TraceWorld, P
     assert "<img src=\"x\"" not in dom and "onerror=alert" not in dom.replace("&lt;img src=x onerror=alert", "")
 
 
+def test_the_browser_renders_the_planted_figures(report: tuple[TraceWorld, Path]) -> None:
+    world, page = report
+    dom = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    graph = dom[dom.index("<h2>Flow graph</h2>"):dom.index("<h2>Labeled endpoints</h2>")]
+    assert "<svg" in graph and "Example GPU broker (fictional)" in graph
+    assert ">700 USDT<" in graph and ">428.57 USDT<" in graph  # the two legs into the broker, on their edges
+    endpoints = dom[dom.index("<h2>Labeled endpoints</h2>"):dom.index("<h2>Top paths</h2>")]
+    assert "1128.571428571428 USDT" in endpoints and "1.5 ETH" in endpoints  # 700 + 3000/7 USDT
+    assert "200 USDT" in endpoints and "25 GLM" in endpoints
+    paths = dom[dom.index("<h2>Top paths</h2>"):dom.index("<h2>Largest unlabeled")]
+    for name in ("w-i1", "i1-broker", "t-broker", "m-ofac"):
+        assert world.txs[name] in paths
+
+
 def test_the_browser_draws_the_report(report: tuple[TraceWorld, Path]) -> None:
     _, page = report
     shot = page.with_suffix(".png")

@@ -141,7 +141,7 @@ def cluster_of(store: Store, labels: LabelSet, chain: str, address: str) -> Clus
     for member, tags in zip(members, labels.lookup_many(chain, members), strict=True):
         for tag in tags:
             found.append(ClusterLabel(member, tag.label, tag.category, tag.actor, tag.confidence, "direct",
-                                      f"{tag.source} ({tag.where})"))
+                                      f"{tag.source} ({tag.cited})"))
     for member, label, category, actor, heuristic, confidence, evidence in derived:
         txs = ", ".join(dict.fromkeys(e["tx"] for e in json.loads(evidence)))
         found.append(ClusterLabel(member, label, category, actor, int(confidence), "derived",

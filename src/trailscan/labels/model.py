@@ -41,6 +41,14 @@ class Tag(NamedTuple):
     def where(self) -> str:
         return f"{self.pack}:{self.line}"
 
+    @property
+    def cited(self) -> str:
+        """Where the tag is written, as a report cites it: shipped packs by their name in trailscan's labels/
+        folder (not a path on this machine), case packs by their path."""
+        if self.layer == SHIPPED:
+            return f"trailscan labels/{self.pack.replace(chr(92), '/').rsplit('/', 1)[-1]}:{self.line}"
+        return self.where
+
     def as_row(self) -> dict[str, Any]:
         return {
             "chain": self.chain,

@@ -75,7 +75,7 @@ def to_dot(result: TraceResult, *, max_nodes: int = 200) -> str:
         symbol, decimals = symbols[asset]
         weight = (usd or raw) / biggest
         width = 0.6 + 5 * math.sqrt(float(weight))  # display only: the amount on the label is exact
-        label = f"{fraction_text(raw, decimals, 2)} {symbol}"
+        label = f"{fraction_text(raw / Fraction(10) ** (decimals or 0), 0, 2)} {symbol}"  # 2 places, rounded down
         lines.append(f"  {dot_quote(a)} -> {dot_quote(b)} [label={dot_quote(label)}, penwidth={width:.2f}];")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -139,7 +139,7 @@ class Graph:
             for member in sorted(node.members):
                 for tag in self.labels.lookup(self.chain, member):
                     node.labels.append(LabelRef(tag.label, tag.category, tag.actor, tag.confidence,
-                                                f"{tag.source} ({tag.where})",
+                                                f"{tag.source} ({tag.cited})",
                                                 "direct" if len(node.members) == 1 else "via-cluster"))
                 node.labels += derived.get(member, [])
             node.labels.sort(key=lambda lab: -lab.confidence)
