@@ -187,10 +187,11 @@ class Store:
 
     def for_thread(self) -> Store:
         """This store for another thread: the same database through a cursor of its own (a DuckDB connection
-        serves one thread at a time). Close it when the thread is done."""
+        serves one thread at a time). Writes stay one at a time across all views (they share the lock), so the
+        check that keeps a record from being stored twice always sees what the other threads committed. Close
+        the view when the thread is done."""
         view = copy.copy(self)
         view.con = self.con.cursor()
-        view._lock = threading.Lock()
         return view
 
     def __enter__(self) -> Store:

@@ -10,6 +10,7 @@ import pytest
 
 from trailscan.cli import main
 from trailscan.devnet import Anvil, free_port
+from trailscan.store import Store
 
 from ..trace_world import BROKER_PACK, I1, W, build_trace_world
 from .test_batch import POLICY
@@ -32,7 +33,11 @@ def test_batch_fetches_each_wallet_on_demand(tmp_path: Path, capsys: pytest.Capt
     with Anvil.start(chain_id=1) as node:
         build_trace_world(node)
         store = tmp_path / "fresh.duckdb"
-        assert main([*args, "--rpc", node.url, "--store", str(store), "--out", str(tmp_path / "out")]) == 0
+        assert main([*args, "--rpc", node.url, "--store", str(store), "--out", str(tmp_path / "out"),
+                     "--workers", "2"]) == 0
+    with Store(store, read_only=True) as db:  # two workers fetched overlapping addresses: each record once
+        assert db.con.execute("SELECT count(*) - count(DISTINCT (chain, tx_hash, locator)) FROM transfers"
+                              ).fetchall()[0][0] == 0
     rows = _rows(tmp_path / "out" / "summary.csv")
     assert rows["treasury"]["status"] == "ok" and "broker 1128.57 or more" in rows["treasury"]["flags"]
     assert "broker above the exact figure" not in rows["treasury"]["flags"]  # exact, as from a full store

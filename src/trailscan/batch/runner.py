@@ -74,7 +74,7 @@ def run_batch(store: Store, labels: LabelSet, wallets: Sequence[Wallet], policy:
                  sorted({c for c, _ in todo} | {w.chain for w in wallets if w.chain})}
     try:
         traced = (_traced(store, labels, policy, todo, manifests, workers, progress) if client is None else
-                  _fetched_and_traced(store, labels, policy, todo, manifests, client, budget, progress))
+                  _fetched_and_traced(store, labels, policy, todo, manifests, client, budget, workers, progress))
         for key, result, error in traced:
             for wallet in todo[key]:
                 outcomes[wallet.row] = _finish(state, out_dir, wallet, todo[key][0], policy, result, error)
@@ -130,27 +130,47 @@ def _traced(store: Store, labels: LabelSet, policy: Policy, todo: dict[tuple[str
 
 
 def _fetched_and_traced(store: Store, labels: LabelSet, policy: Policy, todo: dict[tuple[str, str], list[Wallet]],
-                        manifests: dict[str, dict[str, Any]], client: RpcClient, budget: int,
+                        manifests: dict[str, dict[str, Any]], client: RpcClient, budget: int, workers: int,
                         progress: Progress | None) -> Any:
-    """With an RPC: each wallet traced in turn, fetching what it reaches on demand (one writer to the store;
-    the client's --rps budget is shared by every request). A wallet the endpoint cannot serve gets an error."""
-    for done, key in enumerate(todo, 1):
-        try:
-            chain = get_chain(key[0])
-            if not chain.is_evm:
-                raise InputError(f"fetching {chain.name} is not supported yet", hint="EVM chains only for now")
-            source = EvmSource(client, chain)
-            source.check_chain()
-            fetcher = OnDemand(store, source, budget=budget, direction=policy.trace.direction,
-                               since=policy.trace.since, until=policy.trace.until)
-            result = trace(store, labels, key[0], key[1], policy.trace, fetcher=fetcher,
-                           manifest=dict(manifests[key[0]]))
-            result.manifest["reads"] = [r.as_dict() for r in fetcher.reads]
-            yield key, result, None
-        except TrailscanError as exc:
-            yield key, None, str(exc)
-        if progress is not None:
-            progress(done, len(todo))
+    """With an RPC: wallets traced in parallel, each fetching what it reaches on demand through its own store
+    view (writes stay one at a time; the client's --rps budget is shared by every request). A wallet the
+    endpoint cannot serve gets an error."""
+    local = threading.local()
+    views: list[Store] = []
+    views_lock = threading.Lock()
+
+    def one(key: tuple[str, str]) -> TraceResult:
+        if not hasattr(local, "store"):
+            local.store = store.for_thread()
+            with views_lock:
+                views.append(local.store)
+        chain = get_chain(key[0])
+        if not chain.is_evm:
+            raise InputError(f"fetching {chain.name} is not supported yet", hint="EVM chains only for now")
+        source = EvmSource(client, chain)
+        source.check_chain()
+        fetcher = OnDemand(local.store, source, budget=budget, direction=policy.trace.direction,
+                           since=policy.trace.since, until=policy.trace.until)
+        result = trace(local.store, labels, key[0], key[1], policy.trace, fetcher=fetcher,
+                       manifest=dict(manifests[key[0]]))
+        result.manifest["reads"] = [r.as_dict() for r in fetcher.reads]
+        return result
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trailscan-batch")
+    try:
+        futures: dict[Future[TraceResult], tuple[str, str]] = {pool.submit(one, key): key for key in todo}
+        for done, future in enumerate(as_completed(futures), 1):
+            key = futures[future]
+            try:
+                yield key, future.result(), None
+            except TrailscanError as exc:
+                yield key, None, str(exc)
+            if progress is not None:
+                progress(done, len(futures))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for view in views:
+            view.close()
 
 
 def _report_name(wallet: Wallet) -> str:

@@ -47,8 +47,7 @@ def batch_command(
                                          "the README).", show_default=False)],
     out: Annotated[Path, typer.Option("--out", help="Output folder; a rerun into it skips finished wallets.",
                                       show_default=False)],
-    workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="Wallets traced at once (from the "
-                                         "store; with --rpc they are traced one after another).")] = 2,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="Wallets traced at once.")] = 2,
     rpc: RpcOpt = None,
     budget: Annotated[int, typer.Option("--budget", min=0, help="Most JSON-RPC requests per wallet to fetch what "
                                         "its trace reaches (with --rpc).")] = 10_000,
