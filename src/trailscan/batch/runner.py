@@ -92,73 +92,59 @@ def _has_transfers(store: Store, chain: str, address: str) -> bool:
 
 
 def _traced(store: Store, labels: LabelSet, policy: Policy, todo: dict[tuple[str, str], list[Wallet]],
-            manifests: dict[str, dict[str, Any]], workers: int, progress: Progress | None,
-            ) -> Any:
-    """(key, result or None, error or None) per wallet to trace, as the worker threads finish them."""
-    if not todo:
-        return
+            manifests: dict[str, dict[str, Any]], workers: int, progress: Progress | None) -> Any:
+    """From the store: one TraceIndex per chain, shared by the workers."""
     indexes = {chain: TraceIndex(store, chain) for chain in sorted({c for c, _ in todo})}
-    local = threading.local()
-    views: list[Any] = []
-    views_lock = threading.Lock()
 
-    def one(key: tuple[str, str]) -> TraceResult:
-        # A DuckDB connection (and cursor) serves one thread at a time: each worker reads through its own
-        # cursors, over the same store and the same in-memory index arrays.
-        if not hasattr(local, "store"):
-            local.store = store.for_thread()
-            with views_lock:
-                views.append(local.store)
-        return trace(local.store, labels, key[0], key[1], policy.trace, index=indexes[key[0]],
+    def one(view: Store, key: tuple[str, str]) -> TraceResult:
+        return trace(view, labels, key[0], key[1], policy.trace, index=indexes[key[0]],
                      manifest=dict(manifests[key[0]]))
 
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trailscan-batch")
-    try:
-        futures: dict[Future[TraceResult], tuple[str, str]] = {pool.submit(one, key): key for key in todo}
-        for done, future in enumerate(as_completed(futures), 1):
-            key = futures[future]
-            try:
-                yield key, future.result(), None
-            except TrailscanError as exc:
-                yield key, None, str(exc)
-            if progress is not None:
-                progress(done, len(futures))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        for view in views:
-            view.close()
+    return _in_pool(store, todo, one, workers, progress)
 
 
 def _fetched_and_traced(store: Store, labels: LabelSet, policy: Policy, todo: dict[tuple[str, str], list[Wallet]],
                         manifests: dict[str, dict[str, Any]], client: RpcClient, budget: int, workers: int,
                         progress: Progress | None) -> Any:
-    """With an RPC: wallets traced in parallel, each fetching what it reaches on demand through its own store
-    view (writes stay one at a time; the client's --rps budget is shared by every request). A wallet the
-    endpoint cannot serve gets an error."""
-    local = threading.local()
-    views: list[Store] = []
-    views_lock = threading.Lock()
+    """With an RPC: each wallet fetches what it reaches on demand (writes stay one at a time across the
+    workers' store views; the client's --rps budget is shared by every request). A wallet the endpoint cannot
+    serve gets an error."""
 
-    def one(key: tuple[str, str]) -> TraceResult:
-        if not hasattr(local, "store"):
-            local.store = store.for_thread()
-            with views_lock:
-                views.append(local.store)
+    def one(view: Store, key: tuple[str, str]) -> TraceResult:
         chain = get_chain(key[0])
         if not chain.is_evm:
             raise InputError(f"fetching {chain.name} is not supported yet", hint="EVM chains only for now")
         source = EvmSource(client, chain)
         source.check_chain()
-        fetcher = OnDemand(local.store, source, budget=budget, direction=policy.trace.direction,
+        fetcher = OnDemand(view, source, budget=budget, direction=policy.trace.direction,
                            since=policy.trace.since, until=policy.trace.until)
-        result = trace(local.store, labels, key[0], key[1], policy.trace, fetcher=fetcher,
-                       manifest=dict(manifests[key[0]]))
+        result = trace(view, labels, key[0], key[1], policy.trace, fetcher=fetcher, manifest=dict(manifests[key[0]]))
         result.manifest["reads"] = [r.as_dict() for r in fetcher.reads]
         return result
 
+    return _in_pool(store, todo, one, workers, progress)
+
+
+def _in_pool(store: Store, todo: dict[tuple[str, str], list[Wallet]],
+             one: Callable[[Store, tuple[str, str]], TraceResult], workers: int, progress: Progress | None) -> Any:
+    """(key, result or None, error or None) per wallet, as the worker threads finish them. A DuckDB connection
+    serves one thread at a time: each worker reads through its own view of the store."""
+    if not todo:
+        return
+    local = threading.local()
+    views: list[Store] = []
+    views_lock = threading.Lock()
+
+    def run(key: tuple[str, str]) -> TraceResult:
+        if not hasattr(local, "store"):
+            local.store = store.for_thread()
+            with views_lock:
+                views.append(local.store)
+        return one(local.store, key)
+
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trailscan-batch")
     try:
-        futures: dict[Future[TraceResult], tuple[str, str]] = {pool.submit(one, key): key for key in todo}
+        futures: dict[Future[TraceResult], tuple[str, str]] = {pool.submit(run, key): key for key in todo}
         for done, future in enumerate(as_completed(futures), 1):
             key = futures[future]
             try:

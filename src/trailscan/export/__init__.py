@@ -6,8 +6,8 @@ packages add more through the entry-point group ``trailscan.exporters``."""
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import entry_points
 
+from .. import plugins
 from ..errors import InputError
 from .base import Exporter
 from .formats import Cytoscape, Dot, Gexf, GraphML, Neo4j, NodeLink
@@ -24,17 +24,7 @@ __all__ = ["BUILTINS", "ENTRY_POINT_GROUP", "EXPORTERS", "Exporter", "get_export
 @cache
 def registry() -> dict[str, type[Exporter]]:
     """Every format by name: the built-ins (``EXPORTERS``), then installed plug-ins (which may not replace one)."""
-    found = dict(EXPORTERS)
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        cls = entry.load()
-        if not (isinstance(cls, type) and issubclass(cls, Exporter)):
-            raise InputError(f"the plug-in {entry.name!r} ({entry.value}) is not a trailscan Exporter class",
-                             hint=f"fix or uninstall the package that declares it in {ENTRY_POINT_GROUP}")
-        if cls.NAME in found and found[cls.NAME] is not cls:
-            raise InputError(f"the plug-in {entry.value} reuses the format name {cls.NAME!r}",
-                             hint="give the plug-in another NAME")
-        found[cls.NAME] = cls
-    return found
+    return plugins.load(ENTRY_POINT_GROUP, Exporter, EXPORTERS, "format")
 
 
 def get_exporter(name: str) -> Exporter:

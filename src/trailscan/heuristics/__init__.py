@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import entry_points
 
+from .. import plugins
 from ..errors import InputError
 from .airdrop import Airdrop
 from .base import Heuristic, Param
@@ -23,17 +23,7 @@ __all__ = ["BUILTINS", "ENTRY_POINT_GROUP", "Heuristic", "Param", "get_heuristic
 @cache
 def registry() -> dict[str, type[Heuristic]]:
     """Every heuristic by name: the built-ins, then installed plug-ins (a plug-in may not replace a built-in)."""
-    found = {cls.NAME: cls for cls in BUILTINS}
-    for entry in entry_points(group=ENTRY_POINT_GROUP):
-        cls = entry.load()
-        if not (isinstance(cls, type) and issubclass(cls, Heuristic)):
-            raise InputError(f"the plug-in {entry.name!r} ({entry.value}) is not a trailscan Heuristic class",
-                             hint=f"fix or uninstall the package that declares it in {ENTRY_POINT_GROUP}")
-        if cls.NAME in found and found[cls.NAME] is not cls:
-            raise InputError(f"the plug-in {entry.value} reuses the heuristic name {cls.NAME!r}",
-                             hint="give the plug-in another NAME")
-        found[cls.NAME] = cls
-    return found
+    return plugins.load(ENTRY_POINT_GROUP, Heuristic, {cls.NAME: cls for cls in BUILTINS}, "heuristic")
 
 
 def get_heuristic(name: str) -> type[Heuristic]:
