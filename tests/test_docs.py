@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +38,13 @@ def test_command_has_help_and_a_readme_example(path: tuple[str, ...], capsys: py
     assert f"Usage: trailscan {' '.join(path)}" in out
     assert len(out.splitlines()) > 3
     assert f"trailscan {' '.join(path)}" in README, f"README lacks an example of trailscan {' '.join(path)}"
+
+
+def test_every_guarantee_names_tests_that_exist() -> None:
+    section = README[README.index("## Guarantees"):README.index("## What trailscan can and cannot see")]
+    cited = re.findall(r"`([\w/]+\.py)(?:::(\w+))?`", section)
+    assert len(cited) >= 15
+    tests = Path(__file__).resolve().parent
+    for path, name in cited:
+        source = (tests / path).read_text()
+        assert not name or f"def {name}(" in source, f"{path}::{name}"
