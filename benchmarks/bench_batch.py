@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_cluster import CHAIN, Plan, maxrss_mb, reuse_or_generate
+from bench_cluster import CHAIN, Plan, maxrss_mb, reuse_or_generate, run_script_child
 
 POLICY = """\
 trace:
@@ -102,14 +101,8 @@ def child_report(store: str, wallet: str) -> dict[str, Any]:
             "bytes": len(page), "maxrss_mb": maxrss_mb()}
 
 
-def run_child(*args: str) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", *args], capture_output=True,
-                          text=True, check=False)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"the {args[0]} measurement failed (exit {proc.returncode})")
-    data: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return data
+def run_child(mode: str, *args: str) -> dict[str, Any]:
+    return run_script_child(Path(__file__), mode, *args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -669,7 +669,12 @@ def best_of(runs: int, mode: str, *args: str) -> dict[str, Any]:
 
 
 def run_child(mode: str, *args: str) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", mode, *args],
+    return run_script_child(Path(__file__), mode, *args)
+
+
+def run_script_child(script: Path, mode: str, *args: str) -> dict[str, Any]:
+    """Run ``script --child MODE ARGS`` in a fresh interpreter (its own peak memory); its last line is JSON."""
+    proc = subprocess.run([sys.executable, str(script.resolve()), "--child", mode, *args],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)

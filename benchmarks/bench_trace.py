@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_cluster import CHAIN, Plan, maxrss_mb, reuse_or_generate
+from bench_cluster import CHAIN, Plan, maxrss_mb, reuse_or_generate, run_script_child
 
 GOAL_SECONDS = 2.0
 
@@ -97,14 +96,8 @@ def child_naive(store: str, wallet: str) -> dict[str, Any]:
             "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(), "maxrss_mb": maxrss_mb()}
 
 
-def run_child(*args: str) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", *args], capture_output=True,
-                          text=True, check=False)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"the {args[0]} measurement failed (exit {proc.returncode})")
-    data: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return data
+def run_child(mode: str, *args: str) -> dict[str, Any]:
+    return run_script_child(Path(__file__), mode, *args)
 
 
 def main(argv: list[str] | None = None) -> int:
