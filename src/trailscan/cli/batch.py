@@ -18,7 +18,7 @@ from ..labels import load_labels
 from ..output import Format, render
 from ..store import Store
 from .common import FormatOpt, LabelsOpt, RpcOpt, StoreOpt, rpc_urls, store_path
-from .evm import RpsOpt, TimeoutOpt, _client
+from .evm import RpsOpt, TimeoutOpt, rpc_client
 
 
 def register(app: typer.Typer) -> None:
@@ -67,7 +67,7 @@ def batch_command(
     if not urls:
         Store(path, read_only=True).close()  # no store and nothing to fetch with: an error, and no file left
     with contextlib.ExitStack() as stack:
-        client = stack.enter_context(_client(urls, rps, timeout)) if urls else None
+        client = stack.enter_context(rpc_client(urls, rps, timeout)) if urls else None
         db = stack.enter_context(Store(path, read_only=not urls))
         bar = stack.enter_context(_progress())
         summary = run_batch(db, known, listed, rules, out, workers=workers, progress=bar, label_dirs=labels,

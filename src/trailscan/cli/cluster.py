@@ -19,7 +19,7 @@ from ..output import Format, render
 from ..sources.evm import EvmSource
 from ..store import Store
 from .common import ChainOpt, FormatOpt, LabelsOpt, RpcOpt, StoreOpt, rpc_urls, store_path
-from .evm import RpsOpt, TimeoutOpt, _client, _evm_chain, fetch_progress
+from .evm import RpsOpt, TimeoutOpt, evm_chain, fetch_progress, rpc_client
 
 app = typer.Typer(help="Cluster addresses that belong together, with the evidence for every link.",
                   invoke_without_command=True, no_args_is_help=False)
@@ -80,7 +80,7 @@ def cluster(
         return
     options = ClusterOptions(_names(heuristics), _params(param or []), min_confidence, max_size, memory)
     selected = options.selected()  # bad names and values fail before anything is opened
-    the_chain = _evm_chain(chain)
+    the_chain = evm_chain(chain)
     focus = [the_chain.address(a) for a in address or []]
     known = load_labels(labels)
     path = store_path(store)
@@ -89,7 +89,7 @@ def cluster(
     urls = rpc_urls(rpc)
     with Store(path) as db:
         if urls:
-            with _client(urls, rps, timeout) as client:
+            with rpc_client(urls, rps, timeout) as client:
                 source = EvmSource(client, the_chain)
                 source.check_chain()
                 with fetch_progress() as bar:

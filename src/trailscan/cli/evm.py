@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
 
 
 @contextmanager
-def _client(rpc: list[str] | None, rps: float | None, timeout: float, retries: int = 6) -> Iterator[RpcClient]:
+def rpc_client(rpc: list[str] | None, rps: float | None, timeout: float, retries: int = 6) -> Iterator[RpcClient]:
     client = RpcClient(rpc_urls(rpc), rps=rps, timeout=timeout, max_retries=retries)
     try:
         yield client
@@ -48,7 +48,7 @@ def _client(rpc: list[str] | None, rps: float | None, timeout: float, retries: i
         client.close()
 
 
-def _evm_chain(name: str) -> Chain:
+def evm_chain(name: str) -> Chain:
     chain = get_chain(name)
     if not chain.is_evm:
         raise InputError(f"fetching {chain.name} is not supported yet", hint="EVM chains only for now")
@@ -63,8 +63,8 @@ def doctor(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Check an RPC endpoint: chain id, head, finalized and safe blocks, latency, which history methods work."""
-    with _client(rpc, None, timeout) as client:
-        wanted = _evm_chain(chain) if chain else None
+    with rpc_client(rpc, None, timeout) as client:
+        wanted = evm_chain(chain) if chain else None
         source = EvmSource(client, wanted or get_chain(1))
         if wanted:
             source.check_chain()
@@ -145,14 +145,14 @@ def fetch_command(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Fetch transfers, approvals and native value of addresses (or tokens) into the store; resumable."""
-    the_chain = _evm_chain(chain)
+    the_chain = evm_chain(chain)
     addresses = [the_chain.address(a) for a in address or []]
     tokens_ = [the_chain.address(t) for t in token or []]
     options = FetchOptions(from_block=from_block, to_block=to_block, native=native, workers=workers,
                            max_scan_blocks=max_scan_blocks, native_method=native_method, flush_rows=batch_rows,
                            max_range=max_range, initial_range=min(2_000, max_range), native_range=min(5_000, max_range))
     validate_request(addresses, tokens_, options)  # before the store is opened or the network touched
-    with _client(rpc, rps, timeout, retries) as client:
+    with rpc_client(rpc, rps, timeout, retries) as client:
         source = EvmSource(client, the_chain)
         source.check_chain()  # before the store is opened: a wrong endpoint never touches it
         db = Store(store_path(store))

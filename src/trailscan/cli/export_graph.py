@@ -16,7 +16,7 @@ from ..output import Format, render
 from ..store import Store
 from ..tracing import TraceOptions, trace
 from .common import FormatOpt, LabelsOpt, StoreOpt, store_path
-from .trace import _held
+from .trace import held_address
 
 
 def register(app: typer.Typer) -> None:
@@ -59,7 +59,7 @@ def export_graph_command(
             key, wanted = _located(db, address, chain)
             graph = stored_graph(db, known, key, wanted)
         else:
-            key, who = _held(db, address[0], chain)
+            key, who = held_address(db, address[0], chain)
             options = TraceOptions(direction=direction, hops=hops, policy=policy, entities=entities)
             graph = trace_graph(trace(db, known, key, who, options))
     exporter.write(graph, out)
@@ -78,7 +78,7 @@ def _exporter(name: str | None, out: Path) -> Exporter:
 
 def _located(db: Store, addresses: list[str], chain: str | None) -> tuple[str, list[str]]:
     """The one stored chain of the addresses and their canonical forms (the errors trace gives otherwise)."""
-    held = [_held(db, a, chain) for a in addresses]
+    held = [held_address(db, a, chain) for a in addresses]
     chains = sorted({k for k, _ in held})
     if len(chains) > 1:
         raise InputError(f"the addresses are on several stored chains ({', '.join(chains)})",

@@ -36,7 +36,7 @@ from ..tracing.tables import (
 )
 from ..tracing.window import block_bound, resolve_assets
 from .common import LabelsOpt, RpcOpt, StoreOpt, rpc_urls, store_path
-from .evm import RpsOpt, TimeoutOpt, _client, fetch_progress
+from .evm import RpsOpt, TimeoutOpt, fetch_progress, rpc_client
 
 
 class TraceFormat(enum.StrEnum):
@@ -137,13 +137,13 @@ def trace_command(
         Store(path, read_only=True).close()  # no store and nothing to fetch with: an error, and no file left
     with Store(path, read_only=not urls) as db:
         if chain is not None and not urls:
-            key, who = _held(db, address, chain)
+            key, who = held_address(db, address, chain)
         elif chain is not None:
             key, who = get_chain(chain).key, get_chain(chain).address(address)
         elif urls:
             key, who = get_chain(1).key, get_chain(1).address(address)
         else:
-            key, who = _held(db, address)
+            key, who = held_address(db, address)
         opts = TraceOptions(direction=direction, hops=hops, since=block_bound(db, key, since, "--since", end=False),
                             until=block_bound(db, key, until, "--until", end=True), min_amount=amount,
                             assets=resolve_assets(db, known, key, asset or []), policy=policy, entities=entities,
@@ -189,7 +189,7 @@ def _decimal(text: str | None) -> Decimal | None:
     return value
 
 
-def _held(db: Store, address: str, chain: str | None = None) -> tuple[str, str]:
+def held_address(db: Store, address: str, chain: str | None = None) -> tuple[str, str]:
     """The stored chain and canonical form of an address the store holds transfers of (an error otherwise)."""
     found = locate(db, address, chain)
     if len(found) > 1:
@@ -209,7 +209,7 @@ def _traced_with_rpc(db: Store, known: Any, key: str, who: str, opts: TraceOptio
     the_chain = get_chain(key)
     if not the_chain.is_evm:
         raise InputError(f"fetching {the_chain.name} is not supported yet", hint="EVM chains only for now")
-    with _client(urls, rps, timeout) as client:
+    with rpc_client(urls, rps, timeout) as client:
         source = EvmSource(client, the_chain)
         source.check_chain()
         with fetch_progress() as bar:
