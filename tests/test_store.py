@@ -79,3 +79,25 @@ def test_exports_read_back_exactly(tmp_path: Path, world_node: tuple[Anvil, Worl
                        "hive_partitioning=true)").fetchall()
     assert sorted((a, b, c) for a, b, c, _ in back) == stored
     assert all(int(r) % 10 == 0 for *_, r in back)
+
+
+def test_an_opening_balance_applies_only_before_the_fetched_history(tmp_path: Path) -> None:
+    """A balance read at block b opens an address's history fetched from b + 1; once the history before b is
+    fetched too, the records take over; a reorg below b forgets it. Amounts stay exact uint256."""
+    from trailscan.store import Batch
+
+    a, usdt, big = "0x" + "ab" * 20, "0x" + "cd" * 20, 2**255 + 7
+    with Store(tmp_path / "s.duckdb") as store:
+        batch = Batch.empty()
+        batch.coverage.append(("logs:from", a, 55, 100, "eth_getLogs"))
+        store.write("eip155:1", batch)
+        store.put_balances("eip155:1", [(a, usdt, 54, big), (a, "native", 54, 3), (a, usdt, 70, 1)])
+        assert store.openings("eip155:1", [a]) == {(a, usdt): (54, big), (a, "native"): (54, 3)}
+        assert store.openings("eip155:1", [a], until=54) == {}
+        assert store.openings("eip155:2", [a]) == {}
+        batch = Batch.empty()
+        batch.coverage.append(("logs:from", a, 0, 54, "eth_getLogs"))
+        store.write("eip155:1", batch)
+        assert store.openings("eip155:1", [a]) == {}
+        store.rollback_from("eip155:1", 50)
+        assert store.con.execute("SELECT count(*) FROM balances").fetchall()[0][0] == 0

@@ -26,7 +26,7 @@ import pyarrow as pa
 from .errors import InputError, StoreError
 from .model import Approval, Token, Transfer
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TRANSFER_COLUMNS: tuple[tuple[str, str, pa.DataType], ...] = (
     ("chain", "VARCHAR NOT NULL", pa.string()),
@@ -108,10 +108,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE cluster_runs (run_id INTEGER PRIMARY KEY, started TIMESTAMP NOT NULL,"
         " finished TIMESTAMP NOT NULL, settings VARCHAR NOT NULL, summary VARCHAR NOT NULL)",
     ),
+    (  # 3: balances read from the node, the opening balance of an address whose history is stored from a block on
+        "CREATE TABLE balances (chain VARCHAR NOT NULL, address VARCHAR NOT NULL, asset VARCHAR NOT NULL,"
+        " block_number UBIGINT NOT NULL, raw VARCHAR NOT NULL, PRIMARY KEY (chain, address, asset, block_number))",
+    ),
 )
 
 EXPORTABLE = ("transfers", "approvals", "tokens", "blocks", "coverage", "tx_senders", "address_info", "links",
-              "link_reviews", "derived_labels", "clusters")
+              "link_reviews", "derived_labels", "clusters", "balances")
 
 
 @dataclass
@@ -356,6 +360,32 @@ class Store:
         ).fetchall()
         return merge_ranges((int(lo), int(hi)) for lo, hi in rows)
 
+    # -- balances -------------------------------------------------------------------------------------
+
+    def put_balances(self, chain: str, rows: Iterable[tuple[str, str, int, int]]) -> None:
+        """Store balances read from the node: (address, asset, block, raw held at the end of that block)."""
+        data = [(chain, a, asset, block, str(raw)) for a, asset, block, raw in rows]
+        if data:
+            with self.transaction():
+                self.con.executemany("INSERT OR REPLACE INTO balances VALUES (?, ?, ?, ?, ?)", data)
+
+    def openings(self, chain: str, addresses: Sequence[str], *,
+                 until: int | None = None) -> dict[tuple[str, str], tuple[int, int]]:
+        """(address, asset) -> (block, raw): the latest stored balance at a block the store holds no fetched
+        history of for the address (no coverage range contains it). Its records up to that block are summed up
+        in it: a trace starts the address's holding there. Once the history before is fetched, it no longer
+        applies. Only blocks before ``until`` count."""
+        if not addresses:
+            return {}
+        rows = self.con.execute("""
+            SELECT b.address, b.asset, max(b.block_number), arg_max(b.raw, b.block_number) FROM balances b
+            WHERE b.chain = ? AND b.address IN (SELECT UNNEST(?::VARCHAR[])) AND b.block_number < ?
+              AND NOT EXISTS (SELECT 1 FROM coverage c WHERE c.chain = b.chain AND c.subject = b.address
+                              AND c.lo <= b.block_number AND c.hi >= b.block_number)
+            GROUP BY b.address, b.asset
+        """, [chain, list(addresses), until if until is not None else 1 << 62]).fetchall()
+        return {(str(a), str(asset)): (int(block), int(raw)) for a, asset, block, raw in rows}
+
     def unfinalized_blocks(self, chain: str) -> list[tuple[int, str]]:
         rows = self.con.execute(
             "SELECT number, hash FROM blocks WHERE chain = ? AND NOT finalized ORDER BY number", [chain]
@@ -379,6 +409,7 @@ class Store:
                 removed += int(row[0]) if row else 0
                 self.con.execute(f"DELETE FROM {table} WHERE chain = ? AND block_number >= ?", [chain, block])
             self.con.execute("DELETE FROM tx_senders WHERE chain = ? AND block_number >= ?", [chain, block])
+            self.con.execute("DELETE FROM balances WHERE chain = ? AND block_number >= ?", [chain, block])
             self.con.execute("DELETE FROM blocks WHERE chain = ? AND number >= ?", [chain, block])
             self.con.execute("DELETE FROM coverage WHERE chain = ? AND lo >= ?", [chain, block])
             self.con.execute("UPDATE coverage SET hi = ? WHERE chain = ? AND hi >= ?", [block - 1, chain, block])

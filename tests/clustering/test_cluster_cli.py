@@ -114,6 +114,7 @@ def test_a_schema_1_store_upgrades_in_place(tmp_path: Path) -> None:
                 [ALICE, UNKNOWN, UNKNOWN])
     con.close()
     with Store(path) as db:
-        assert db.schema_version() == SCHEMA_VERSION == 2
+        assert db.schema_version() == SCHEMA_VERSION == 3
+        assert db.openings("eip155:1", [ALICE]) == {}  # schema 3 added the balances table
         kept = db.transfers(ALICE)
     assert len(kept) == 1 and kept[0].amount == 2**256 - 1

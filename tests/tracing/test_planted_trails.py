@@ -211,3 +211,20 @@ def test_the_request_budget_stops_the_frontier_and_says_where(world: tuple[Anvil
     assert I1 in note and T in note  # the wallet's payees were reached but not fetched
     assert {r["address"] for r in result["manifest"]["reads"]} == {W}
     assert _by_node(result)[I1]["stopped_because"] == "unfetched"
+
+
+@pytest.mark.parametrize("policy", ["haircut", "fifo"])
+def test_opening_balances_outlive_the_on_demand_trace(world: tuple[Anvil, TraceWorld, Path, Path], tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str], policy: str) -> None:
+    """A trace from the store after an on-demand one (and after clustering) starts each partly fetched address
+    from the opening balance read then, not from an empty holding: the broker's share stays the same."""
+    node, w, _, labels = world
+    store = tmp_path / "fresh.duckdb"
+    args = ("--store", str(store), "--labels", str(labels), "--hub-limit", str(HUB_LIMIT), "--policy", policy)
+    first = _trace(capsys, W, "--rpc", node.url, *args)
+    assert _amount(_by_node(first)[BROKER], USDT) == w.broker_usdt(policy)
+    offline = _trace(capsys, W, *args)
+    assert _amount(_by_node(offline)[BROKER], USDT) == w.broker_usdt(policy)
+    assert main(["cluster", "--rpc", node.url, "--store", str(store), "--labels", str(labels)]) == 0
+    clustered = _trace(capsys, W, "--rpc", node.url, *args)
+    assert _amount(_by_node(clustered)[BROKER], USDT) == w.broker_usdt(policy)

@@ -66,7 +66,6 @@ class TraceOptions:
 class Fetcher(Protocol):
     """Reads on demand what the store lacks for reached nodes, before they are replayed (see ondemand)."""
 
-    openings: dict[tuple[str, str], tuple[int, int]]
     refreshed: set[str]
 
     def wallet(self, node: Node) -> None: ...
@@ -140,9 +139,8 @@ def trace(store: Store, labels: LabelSet, chain: str, address: str, options: Tra
             graph.forget(fetcher.refreshed)
         graph.load(todo)
         frontier = set()
-        openings = fetcher.openings if fetcher is not None else {}
         for node in todo:
-            frontier |= _replay(run, graph, policy.state, node, hop + 1, opts, value, wallet.id, openings)
+            frontier |= _replay(run, graph, policy.state, node, hop + 1, opts, value, wallet.id)
     nodes.update({n: graph.node_of_id(n) for n in frontier if n != wallet.id})
     if run.shortfall:
         coverage.append(f"{len(run.shortfall)} address(es) paid out more than the store shows them receiving (funds "
@@ -176,29 +174,27 @@ def _pass(run: _Run, row: Row, sender: str, receiver: str, delta: Fraction, hop:
 
 
 def _replay(run: _Run, graph: Graph, make_state: Callable[[int], State], node: Node, hop: int,
-            opts: TraceOptions, value: Valuer, wallet: str,
-            openings: dict[tuple[str, str], tuple[int, int]]) -> set[str]:
+            opts: TraceOptions, value: Valuer, wallet: str) -> set[str]:
     """Replay one node's timeline with every traced arrival so far; pass on what grew. Returns the receivers.
 
-    Where the balance held before a block was read from the node (an opening), the replay of that asset starts
-    there with that balance instead of the records before it."""
+    Where a member's balance at a block was read from the node (an opening, see Store.openings), it arrives as
+    untraced value at that point, and the member's records up to that block are skipped: they are in it."""
     out = opts.direction == "out"
     timeline = graph.timelines[node.id] if out else list(reversed(graph.timelines[node.id]))
     arrivals = run.arrivals.get(node.id, {})
     states: dict[str, State] = {}
-    starts: dict[str, int] = {}
-    if out and len(node.members) == 1:
-        (member,) = node.members
-        for (address, asset), (block, held) in openings.items():
-            if address == member:
-                states[asset] = make_state(held)
-                starts[asset] = block
+    openings = list(graph.openings.get(node.id, [])) if out else []  # sorted by block
+    opened: dict[tuple[str, str], int] = {(member, asset): block for block, member, asset, _ in openings}
     reached: set[str] = set()
     for row in timeline:
+        while openings and openings[0][0] < row.block:
+            _, _, asset, held = openings.pop(0)
+            states.setdefault(asset, make_state(0)).receive(held, Fraction(0))
         inside_from, inside_to = row.sender in node.members, row.receiver in node.members
         if inside_from and inside_to:
             continue  # a move inside one entity is not a hop
-        if row.block < starts.get(row.asset, 0):
+        mine = (row.receiver if inside_to else row.sender, row.asset)
+        if row.block <= opened.get(mine, -1):
             continue  # already in the opening balance
         incoming = inside_to if out else inside_from
         state = states.get(row.asset)

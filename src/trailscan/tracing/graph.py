@@ -65,6 +65,8 @@ class Graph:
         self.node_of: dict[str, Node] = {}  # address -> node
         self.by_id: dict[str, Node] = {}
         self.timelines: dict[str, list[Row]] = {}
+        # node id -> opening balances read from the node: (block, member, asset, raw held at the end of block)
+        self.openings: dict[str, list[tuple[int, str, str, int]]] = {}
         self.has_clusters = entities and bool(store.con.execute(
             "SELECT count(*) FROM clusters WHERE chain = ?", [chain]).fetchall()[0][0])
 
@@ -188,6 +190,7 @@ class Graph:
         nodes = [self.by_id[n] for n in node_ids if n in self.by_id]
         for node in nodes:
             self.timelines.pop(node.id, None)
+            self.openings.pop(node.id, None)
         if nodes:
             self._hubs(nodes)  # what was fetched may show a hub
 
@@ -207,6 +210,12 @@ class Graph:
                 self.timelines[b].append(row)
         for n in todo:
             self.timelines[n.id].sort()
+            self.openings[n.id] = []
+        for (member, asset), (block, raw) in sorted(self.store.openings(self.chain, sorted(owner),
+                                                                          until=self.until).items()):
+            self.openings[owner[member]].append((block, member, asset, raw))
+        for n in todo:
+            self.openings[n.id].sort()
         # every counterparty becomes a node now, in one batch, rather than one query each when value reaches it
         self.nodes([a for n in todo for r in self.timelines[n.id] for a in (r.sender, r.receiver)
                     if a not in n.members])

@@ -46,7 +46,7 @@ class OnDemand:
         self.since, self.until, self.progress = since, until, progress
         self.start = source.client.stats.requests
         self.head = source.head()
-        self.openings: dict[tuple[str, str], tuple[int, int]] = {}  # (address, asset) -> (block, raw held)
+        self.openings = 0  # opening balances read from the node (kept in the store's balances table)
         self.reads: list[Read] = []
         self.unexpanded: list[str] = []
         self.no_state = 0
@@ -80,8 +80,9 @@ class OnDemand:
             self._fetch(node.members, lo, hi)
             self.fetched_from[node.id] = lo if self.direction == "out" else hi
             self.refreshed.add(node.id)
-            if self.direction == "out" and lo > 0 and len(node.members) == 1:
-                self._openings(next(iter(node.members)), lo, need.assets)
+            if self.direction == "out" and lo > 0:
+                for member in sorted(node.members):
+                    self._openings(member, lo, need.assets)
         left = self.unexpanded[before:]
         if not left:
             return []
@@ -97,12 +98,14 @@ class OnDemand:
         self.reads += [Read(a, (lo, hi), how) for a in addresses]
 
     def _openings(self, address: str, block: int, assets: set[str]) -> None:
-        """Balances at block - 1 of the assets the traced value brought, where the node keeps that state."""
+        """Balances at block - 1 of the assets the traced value brought, where the node keeps that state, into the
+        store: a later trace starts the address's holding there too, with or without an RPC."""
         wanted = sorted(assets)
         at = hex(block - 1)
         calls: list[tuple[str, list[Any]]] = [
             ("eth_getBalance", [address, at]) if a == "native" else
             ("eth_call", [{"to": a, "data": _BALANCE_OF + "0" * 24 + address[2:]}, at]) for a in wanted]
+        found: list[tuple[str, str, int, int]] = []
         for asset, answer in zip(wanted, self.source.client.batch(calls), strict=True):
             if isinstance(answer, JsonRpcError) or not isinstance(answer, str) or not answer.startswith("0x"):
                 self.no_state += 1
@@ -112,12 +115,14 @@ class OnDemand:
             except ValueError:
                 self.no_state += 1
                 continue
-            self.openings[(address, asset)] = (block, held)
+            found.append((address, asset, block - 1, held))
+        self.store.put_balances(self.source.chain.key, found)
+        self.openings += len(found)
 
     def notes(self) -> list[str]:
         out = []
         if self.openings:
-            out.append(f"{len(self.openings)} opening balance(s) read from the node at the block before the traced "
+            out.append(f"{self.openings} opening balance(s) read from the node at the block before the traced "
                        "value arrived (eth_getBalance / balanceOf)")
         if self.no_state:
             out.append(f"{self.no_state} opening balance(s) could not be read (the node keeps no state that old): "
