@@ -169,3 +169,10 @@ def test_trailscan_finds_the_planted_figures(world: tuple[Anvil, Story], tmp_pat
         for name in ("glm-golem", "rndr-escrow"):
             trail = story.trail(name)
             assert ends[trail.receiver][trail.asset] == trail.traced[policy]
+
+
+def test_truth_round_trips_through_json(world: tuple[Anvil, Story]) -> None:
+    _, story = world
+    again = Story.from_json(json.loads(json.dumps(story.to_json())))
+    assert again == story
+    assert again.trail("intermediary-broker").traced["fifo"] == 300_000 * 10**6

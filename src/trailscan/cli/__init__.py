@@ -12,6 +12,7 @@ from .. import __version__
 from ..errors import TrailscanError
 from . import batch as batch_commands
 from . import cluster as cluster_commands
+from . import demo as demo_commands
 from . import evm as evm_commands
 from . import export_graph as export_graph_commands
 from . import labels as labels_commands
@@ -50,6 +51,7 @@ cluster_commands.register(app)
 trace_commands.register(app)
 batch_commands.register(app)
 export_graph_commands.register(app)
+demo_commands.register(app)
 
 
 def _debug_requested(argv: list[str]) -> bool:

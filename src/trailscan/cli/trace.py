@@ -27,7 +27,9 @@ from ..tracing.ondemand import OnDemand
 from ..tracing.tables import (
     CSV_COLUMNS,
     EXPOSURE_COLUMNS,
+    EXPOSURE_TABLE_COLUMNS,
     PATH_COLUMNS,
+    PATH_TABLE_COLUMNS,
     actor_rows,
     coverage_rows,
     csv_rows,
@@ -235,8 +237,11 @@ def _render(result: TraceResult, fmt: Format) -> None:
         typer.echo(result.answer())
     render(actor_rows(result), fmt, command="trace",
            title=f"exposure by actor ({q['policy']}, {q['direction']}, {q['hops']} hops)")
-    render(exposure_rows(result), fmt, command="trace", columns=EXPOSURE_COLUMNS, title="exposure by endpoint")
-    render(path_rows(result), fmt, command="trace", columns=PATH_COLUMNS, title="top paths")
+    terminal = fmt is Format.table
+    render(exposure_rows(result), fmt, command="trace", title="exposure by endpoint",
+           columns=EXPOSURE_TABLE_COLUMNS if terminal else EXPOSURE_COLUMNS)
+    render(path_rows(result), fmt, command="trace", columns=PATH_TABLE_COLUMNS if terminal else PATH_COLUMNS,
+           title="top paths")
     render(exposure_rows(result, unlabeled=True), fmt, command="trace", columns=EXPOSURE_COLUMNS[2:9],
            title="largest unlabeled endpoints (leads)")
     render(coverage_rows(result), fmt, command="trace", title="coverage")
@@ -249,3 +254,5 @@ def _render(result: TraceResult, fmt: Format) -> None:
         sys.stdout.write(line + "\n")
     else:
         typer.echo(line)
+        typer.echo("label sources, evidence and times: --format markdown, json or csv, or the report "
+                   "(--format html --out FILE)")

@@ -181,6 +181,17 @@ class Story:
         data["held"] = {a: {k: str(v) for k, v in by.items()} for a, by in data["held"].items()}
         return data
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Story:
+        """The ground truth again, from :meth:`to_json` output."""
+        story = cls(**{k: v for k, v in data.items() if k not in ("actors", "clusters", "trails", "held")})
+        story.actors = {k: Actor(**v) for k, v in data["actors"].items()}
+        story.clusters = [Cluster(**c) for c in data["clusters"]]
+        story.trails = [Trail(**{**t, "amount": int(t["amount"]),
+                                 "traced": {k: int(v) for k, v in t["traced"].items()}}) for t in data["trails"]]
+        story.held = {a: {k: int(v) for k, v in by.items()} for a, by in data["held"].items()}
+        return story
+
 
 # -- sending ----------------------------------------------------------------------------------------------------
 

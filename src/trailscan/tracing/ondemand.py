@@ -19,6 +19,7 @@ from ..store import Store
 from .graph import Node
 
 _BALANCE_OF = "0x70a08231"
+CHUNK = 50  # addresses fetched together: one set of history queries for all of them
 
 
 @dataclass
@@ -62,32 +63,51 @@ class OnDemand:
         self._fetch(node.members, lo, hi)
 
     def __call__(self, nodes: Iterable[Node], needs: dict[str, Need]) -> list[str]:
+        """Fetch what ``nodes`` lack, ``CHUNK`` addresses to one fetch (their queries share requests), nodes
+        reached at nearby blocks together; the budget is checked before each chunk."""
         before = len(self.unexpanded)
         self.refreshed = set()
+        head = min(self.until if self.until is not None else self.head, self.head)
+        todo: list[tuple[int, int, Node]] = []
         for node in nodes:
             need = needs[node.id]
             if self.direction == "out":
-                lo, hi = need.first_block, min(self.until if self.until is not None else self.head, self.head)
+                lo, hi = need.first_block, head
                 if self.fetched_from.get(node.id, 1 << 62) <= lo:
                     continue
             else:
                 lo, hi = self.since or 0, need.first_block
                 if self.fetched_from.get(node.id, -1) >= hi:
                     continue
-            if self.spent >= self.budget:
-                self.unexpanded += sorted(node.members)
-                continue
-            self._fetch(node.members, lo, hi)
-            self.fetched_from[node.id] = lo if self.direction == "out" else hi
-            self.refreshed.add(node.id)
-            if self.direction == "out" and lo > 0:
-                for member in sorted(node.members):
-                    self._openings(member, lo, need.assets)
+            todo.append((lo, hi, node))
+        todo.sort(key=lambda t: (t[0], t[1], t[2].id))
+        chunk: list[tuple[int, int, Node]] = []
+        for i, item in enumerate(todo):
+            chunk.append(item)
+            size = sum(len(n.members) for _, _, n in chunk)
+            if size >= CHUNK or i == len(todo) - 1:
+                self._chunk(chunk, needs)
+                chunk = []
         left = self.unexpanded[before:]
         if not left:
             return []
         return [f"the request budget ({self.budget}) ran out: {len(left)} reached address(es) were traced only "
                 "from what the store already held: " + ", ".join(left[:10]) + (" ..." if len(left) > 10 else "")]
+
+    def _chunk(self, chunk: list[tuple[int, int, Node]], needs: dict[str, Need]) -> None:
+        if self.spent >= self.budget:
+            self.unexpanded += sorted(m for _, _, node in chunk for m in node.members)
+            return
+        lo, hi = min(t[0] for t in chunk), max(t[1] for t in chunk)
+        self._fetch({m for _, _, node in chunk for m in node.members}, lo, hi)
+        for _, _, node in chunk:
+            self.fetched_from[node.id] = lo if self.direction == "out" else hi
+            self.refreshed.add(node.id)
+        if self.direction == "out" and lo > (self.since or 0):
+            stateless = self._openings([(m, needs[node.id].assets) for _, _, node in chunk
+                                        for m in sorted(node.members)], lo)
+            if stateless:  # no opening balance from this node: the history before it, then, to be exact
+                self._fetch(stateless, self.since or 0, lo - 1)
 
     def _fetch(self, members: Iterable[str], lo: int, hi: int) -> None:
         addresses = sorted(members)
@@ -97,27 +117,29 @@ class OnDemand:
                             f"{summary.native_method or 'no native method'}")
         self.reads += [Read(a, (lo, hi), how) for a in addresses]
 
-    def _openings(self, address: str, block: int, assets: set[str]) -> None:
+    def _openings(self, wanted: list[tuple[str, set[str]]], block: int) -> set[str]:
         """Balances at block - 1 of the assets the traced value brought, where the node keeps that state, into the
-        store: a later trace starts the address's holding there too, with or without an RPC."""
-        wanted = sorted(assets)
+        store: a later trace starts the address's holding there too, with or without an RPC. Returns the
+        addresses whose balance the node could not give (it keeps no state that old)."""
         at = hex(block - 1)
+        asked = [(address, asset) for address, assets in wanted for asset in sorted(assets)]
         calls: list[tuple[str, list[Any]]] = [
-            ("eth_getBalance", [address, at]) if a == "native" else
-            ("eth_call", [{"to": a, "data": _BALANCE_OF + "0" * 24 + address[2:]}, at]) for a in wanted]
+            ("eth_getBalance", [address, at]) if asset == "native" else
+            ("eth_call", [{"to": asset, "data": _BALANCE_OF + "0" * 24 + address[2:]}, at])
+            for address, asset in asked]
         found: list[tuple[str, str, int, int]] = []
-        for asset, answer in zip(wanted, self.source.client.batch(calls), strict=True):
-            if isinstance(answer, JsonRpcError) or not isinstance(answer, str) or not answer.startswith("0x"):
-                self.no_state += 1
-                continue
-            try:
-                held = int(answer, 16) if asset == "native" else int(answer[2:66] or "0", 16)
-            except ValueError:
-                self.no_state += 1
-                continue
-            found.append((address, asset, block - 1, held))
+        stateless: set[str] = set()
+        for (address, asset), answer in zip(asked, self.source.client.batch(calls) if calls else [], strict=True):
+            held = _balance(answer, asset)
+            if held is None:
+                stateless.add(address)
+            else:
+                found.append((address, asset, block - 1, held))
+        found = [f for f in found if f[0] not in stateless]  # an address is opened from the node, or not at all
         self.store.put_balances(self.source.chain.key, found)
         self.openings += len(found)
+        self.no_state += len(stateless)
+        return stateless
 
     def notes(self) -> list[str]:
         out = []
@@ -125,6 +147,16 @@ class OnDemand:
             out.append(f"{self.openings} opening balance(s) read from the node at the block before the traced "
                        "value arrived (eth_getBalance / balanceOf)")
         if self.no_state:
-            out.append(f"{self.no_state} opening balance(s) could not be read (the node keeps no state that old): "
-                       "the least balance that explains the payments was assumed")
+            out.append(f"{self.no_state} address(es) had no opening balance from the node (it keeps no state that "
+                       "old): their history before the traced value arrived was fetched instead")
         return out
+
+
+def _balance(answer: Any, asset: str) -> int | None:
+    """An eth_getBalance / balanceOf answer as an integer, or None where the node gave no usable state."""
+    if isinstance(answer, JsonRpcError) or not isinstance(answer, str) or not answer.startswith("0x"):
+        return None
+    try:
+        return int(answer, 16) if asset == "native" else int(answer[2:66] or "0", 16)
+    except ValueError:
+        return None

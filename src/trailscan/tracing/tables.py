@@ -13,6 +13,9 @@ CSV_COLUMNS = ["node", "addresses", "actor", "category", "label", "confidence", 
                "symbol", "amount", "amount_raw", "usd", "share_pct", "min_hops", "direct", "stopped", "cluster",
                "cluster_evidence", "path_txs"]
 PATH_COLUMNS = ["endpoint", "path", "hop", "block", "time_utc", "from", "to", "traced", "tx_hash", "locator"]
+# on a terminal: the label without its source (the source and evidence are in the other formats and the report)
+EXPOSURE_TABLE_COLUMNS = ["actor", "category", "amount", "usd", "share_pct", "min_hops", "stopped", "node", "label"]
+PATH_TABLE_COLUMNS = ["endpoint", "path", "hop", "block", "from", "to", "traced", "tx_hash"]
 
 
 def _money(amounts: list[Amount], places: int = 6) -> str:
@@ -39,7 +42,9 @@ def exposure_rows(result: TraceResult, *, unlabeled: bool = False) -> list[dict[
                      "usd": fraction_text(e.usd, 0, 2) if e.usd is not None else "",
                      "share_pct": fraction_text(e.share * 100, 0, 2) if e.share is not None else "",
                      "min_hops": e.min_hops, "direct": e.direct, "stopped": e.reason, "node": node,
-                     "label_source": _label_source(e)})
+                     "label_source": _label_source(e),
+                     "label": f"{e.labels[0].label} ({e.labels[0].how}, confidence {e.labels[0].confidence})"
+                     if e.labels else ""})
     return rows
 
 
