@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, localcontext
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def fraction_text(value: Fraction, decimals: int | None, places: int = 18) -> str:
@@ -208,6 +211,15 @@ class TraceResult:
                         if usd is not None and self.traced_usd else None,
                         "min_hops": min(e.min_hops for e in ends), "direct": any(e.direct for e in ends)})
         return sorted(out, key=lambda g: (-Fraction(g["usd"] or 0), g["actor"]))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The exposure as a pandas DataFrame: one row per endpoint and asset, labeled endpoints first, with the
+        columns of ``trace --format csv`` (amounts as exact decimal strings, ``amount_raw`` in base units)."""
+        import pandas as pd
+
+        from .tables import CSV_COLUMNS, csv_rows
+
+        return pd.DataFrame(csv_rows(self), columns=CSV_COLUMNS)
 
     def as_dict(self) -> dict[str, Any]:
         return {"query": self.query, "answer": self.answer(), "by_actor": self.by_actor(),
