@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 NATIVE = "native"
+# Fungible transfer kinds, the ones tracing and clustering follow: the native coin, and each family's fungible
+# token standard (ERC-20 on EVM chains, SPL on Solana, TRC-20 on Tron, bank denoms on Cosmos chains).
+FUNGIBLE_KINDS = ("native", "erc20", "spl", "trc20", "denom")
+TOKEN_KINDS = FUNGIBLE_KINDS[1:]
+FUNGIBLE_SQL = "(" + ", ".join(f"'{k}'" for k in FUNGIBLE_KINDS) + ")"  # for "kind IN ..." in queries
 
 # How each record was obtained: the "rung" of the history ladder (docs/domain.md section 4).
 METHOD_LOGS = "eth_getLogs"

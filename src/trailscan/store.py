@@ -26,7 +26,7 @@ import pyarrow as pa
 from .errors import InputError, StoreError
 from .model import Approval, Token, Transfer
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TRANSFER_COLUMNS: tuple[tuple[str, str, pa.DataType], ...] = (
     ("chain", "VARCHAR NOT NULL", pa.string()),
@@ -47,6 +47,10 @@ TRANSFER_COLUMNS: tuple[tuple[str, str, pa.DataType], ...] = (
     # (native value: the root call's caller). A log does not name the sender: see the tx_senders table.
     ("tx_index", "INTEGER", pa.int32()),
     ("tx_from", "VARCHAR", pa.string()),
+    # schema 4: where a chain moves tokens between accounts that wallets own (Solana's token accounts), the
+    # accounts; from_address and to_address are then their owners, so that tracing follows wallets
+    ("from_account", "VARCHAR", pa.string()),
+    ("to_account", "VARCHAR", pa.string()),
 )
 APPROVAL_COLUMNS: tuple[tuple[str, str, pa.DataType], ...] = (
     ("chain", "VARCHAR NOT NULL", pa.string()),
@@ -70,8 +74,10 @@ def _ddl(name: str, columns: Sequence[tuple[str, str, pa.DataType]]) -> str:
     return f"CREATE TABLE {name} (" + ", ".join(f"{c} {t}" for c, t, _ in columns[:_V1_COLUMNS[name]]) + ")"
 
 
-def _added(name: str, columns: Sequence[tuple[str, str, pa.DataType]]) -> tuple[str, ...]:
-    return tuple(f"ALTER TABLE {name} ADD COLUMN {c} {t}" for c, t, _ in columns[_V1_COLUMNS[name]:])
+def _added(name: str, columns: Sequence[tuple[str, str, pa.DataType]], end: int | None = None) -> tuple[str, ...]:
+    """The columns added after schema 1, up to ``end`` (exclusive; None: all)."""
+    start = _V1_COLUMNS[name]
+    return tuple(f"ALTER TABLE {name} ADD COLUMN {c} {t}" for c, t, _ in columns[start:end])
 
 
 # Ordered migrations: index i brings a store from version i to i + 1.
@@ -88,7 +94,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " lo UBIGINT NOT NULL, hi UBIGINT NOT NULL, method VARCHAR NOT NULL)",
     ),
     (  # 2: what clustering reads (tx order and senders, contract status) and what it derives
-        *_added("transfers", TRANSFER_COLUMNS),
+        *_added("transfers", TRANSFER_COLUMNS, 16),
         *_added("approvals", APPROVAL_COLUMNS),
         "CREATE TABLE tx_senders (chain VARCHAR NOT NULL, tx_hash VARCHAR NOT NULL, block_number UBIGINT NOT NULL,"
         " tx_index INTEGER, tx_from VARCHAR NOT NULL, tx_to VARCHAR, PRIMARY KEY (chain, tx_hash))",
@@ -111,6 +117,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (  # 3: balances read from the node, the opening balance of an address whose history is stored from a block on
         "CREATE TABLE balances (chain VARCHAR NOT NULL, address VARCHAR NOT NULL, asset VARCHAR NOT NULL,"
         " block_number UBIGINT NOT NULL, raw VARCHAR NOT NULL, PRIMARY KEY (chain, address, asset, block_number))",
+    ),
+    (  # 4: token accounts of chains that move tokens between accounts owned by wallets
+        "ALTER TABLE transfers ADD COLUMN from_account VARCHAR",
+        "ALTER TABLE transfers ADD COLUMN to_account VARCHAR",
     ),
 )
 
@@ -508,9 +518,11 @@ def check_memory(limit: str | None) -> None:
 
 def _staged(columns: Sequence[tuple[str, str, pa.DataType]], data: dict[str, list[Any]]) -> pa.Table | None:
     """A batch's rows as one Arrow table (None when there are none)."""
-    if not data["tx_hash"]:
+    rows = len(data["tx_hash"])
+    if not rows:
         return None
-    return pa.table({c: pa.array(data[c], type=t) for c, _, t in columns})
+    # a column a source does not fill (an EVM record has no token accounts) is null
+    return pa.table({c: pa.array(data[c] if len(data[c]) == rows else [None] * rows, type=t) for c, _, t in columns})
 
 
 def _filters(address: str | None, chain: str | None, kind: str | None, asset: str | None, direction: str,

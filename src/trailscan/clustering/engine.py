@@ -22,6 +22,7 @@ from ..heuristics import Heuristic, get_heuristic, registry
 from ..heuristics.base import CANDIDATE_LABELS, CANDIDATE_LINKS
 from ..labels import LabelSet
 from ..labels.taxonomy import EXCHANGE_CATEGORIES, SERVICE_CATEGORIES
+from ..model import FUNGIBLE_SQL
 from ..store import Store, check_memory
 from .components import Component, components
 
@@ -106,7 +107,7 @@ def prepare_views(store: Store, labels: LabelSet) -> list[str]:
                coalesce(t.tx_from, s.tx_from, CASE WHEN t.locator = 'call:' THEN t.from_address END) AS tx_from,
                {order.format(a='t', seq=seq.format(a='t'))} AS ord
         FROM transfers t LEFT JOIN tx_senders s ON s.chain = t.chain AND s.tx_hash = t.tx_hash
-        WHERE t.kind IN ('native', 'erc20') AND t.amount <> '0' AND t.from_address <> t.to_address
+        WHERE t.kind IN {FUNGIBLE_SQL} AND t.amount <> '0' AND t.from_address <> t.to_address
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE appr AS

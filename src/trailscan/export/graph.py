@@ -23,6 +23,7 @@ import networkx as nx
 
 from ..chains import get_chain
 from ..labels import LabelSet
+from ..model import FUNGIBLE_SQL
 from ..store import Store
 from ..tracing.model import Flow, GraphNode, LabelRef, TraceResult, fraction_text
 
@@ -90,11 +91,11 @@ def _flow_attrs(flow: Flow) -> dict[str, Any]:
                        h.transferred, h.tx_hash, h.locator, h.block, h.time)
 
 
-TRANSFERS_AROUND = """
+TRANSFERS_AROUND = f"""
     SELECT t.block_number, t.block_time, t.tx_hash, t.locator, t.from_address, t.to_address, t.asset, t.amount,
            t.decimals, k.symbol
     FROM transfers t LEFT JOIN tokens k ON k.chain = t.chain AND k.address = t.asset
-    WHERE t.chain = $chain AND t.kind IN ('native', 'erc20')
+    WHERE t.chain = $chain AND t.kind IN {FUNGIBLE_SQL}
       AND (list_contains($addresses, t.from_address) OR list_contains($addresses, t.to_address))
     ORDER BY t.block_number, t.tx_index NULLS LAST, t.tx_hash, t.locator
 """

@@ -6,16 +6,22 @@ import statistics
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..chains import Chain
 from ..errors import RpcChainMismatch, RpcProtocolError
 from ..model import Token
+from .base import Source
 from .evm_native import RUNGS, Rung
-from .rpc import JsonRpcError, RpcClient
+from .rpc import JsonRpcError
 
-# 4-byte selectors of the ERC-20 metadata getters.
+if TYPE_CHECKING:
+    from ..ingest import FetchOptions, Progress
+    from ..model import FetchSummary
+    from ..store import Store
+
+# 4-byte selectors of the ERC-20 metadata getters, and of balanceOf.
 _SYMBOL, _NAME, _DECIMALS = "0x95d89b41", "0x06fdde03", "0x313ce567"
+_BALANCE_OF = "0x70a08231"
 
 
 @dataclass
@@ -45,12 +51,47 @@ def _hex_int(value: Any, what: str) -> int:
         raise RpcProtocolError(f"the RPC endpoint answered a malformed {what}: {str(value)[:40]!r}") from None
 
 
-class EvmSource:
-    """Reads one EVM chain through an :class:`RpcClient`."""
+class EvmSource(Source):
+    """Reads one EVM chain through an :class:`RpcClient`: Transfer / Approval logs by eth_getLogs, native value by
+    the best history method the endpoint serves (see ``evm_native``); the fetch job itself is ``ingest``."""
 
-    def __init__(self, client: RpcClient, chain: Chain) -> None:
-        self.client = client
-        self.chain = chain
+    NAME = "evm"
+    HISTORY_METHODS = ("eth_getLogs", *(r.NAME for r in RUNGS))
+    ENDPOINT = "an EVM JSON-RPC endpoint"
+
+    def fetch(self, store: Store, addresses: Sequence[str], tokens: Sequence[str] = (),
+              options: FetchOptions | None = None, progress: Progress | None = None) -> FetchSummary:
+        from ..ingest import fetch
+
+        return fetch(store, self, addresses, tokens, options, progress)
+
+    def doctor(self) -> list[tuple[str, Any]]:
+        caps = self.probe()
+        return [("endpoint", self.client.endpoint), ("chain_id", caps.chain_id), ("head", caps.head),
+                ("finalized", caps.finalized if caps.finalized is not None else "unsupported"),
+                ("safe", caps.safe if caps.safe is not None else "unsupported"), ("latency_ms", caps.latency_ms),
+                *((name, "yes" if ok else "no") for name, ok in caps.methods.items()),
+                ("archive_state", {True: "yes", False: "no", None: "unknown"}[caps.archive]),
+                ("native_value_via", caps.native_rung or "none")]
+
+    def balances(self, wanted: Sequence[tuple[str, str]], height: int) -> list[int | None]:
+        """eth_getBalance / balanceOf (eth_call) at ``height``, in one batch; None where the node keeps no
+        state that old (or answers something unusable)."""
+        at = hex(height)
+        calls: list[tuple[str, list[Any]]] = [
+            ("eth_getBalance", [address, at]) if asset == "native" else
+            ("eth_call", [{"to": asset, "data": _BALANCE_OF + "0" * 24 + address[2:]}, at])
+            for address, asset in wanted]
+        out: list[int | None] = []
+        for (_, asset), answer in zip(wanted, self.client.batch(calls) if calls else [], strict=True):
+            if isinstance(answer, JsonRpcError) or not isinstance(answer, str) or not answer.startswith("0x"):
+                out.append(None)
+                continue
+            try:
+                out.append(int(answer, 16) if asset == "native" else int(answer[2:66] or "0", 16))
+            except ValueError:
+                out.append(None)
+        return out
 
     def chain_id(self) -> int:
         return _hex_int(self.client.call("eth_chainId"), "chain id")

@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -239,6 +239,37 @@ class RpcClient:
         raise last_error
 
     def _post_with_retries(self, url: str, body: bytes, first_id: int, n: int, methods: list[str]) -> list[Any]:
+        result: list[Any] = self._with_retries(url, lambda: self._http.post(url, content=body),
+                                               lambda content, _: _parse_batch(content, first_id, n), n, methods)
+        return result
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """GET ``path`` below the endpoint URL (a REST API such as TronGrid's or a Cosmos LCD) and parse its
+        JSON, with the same request budget, retries, backoff and failover as JSON-RPC calls. An HTTP 4xx answer
+        with a JSON body is returned as :class:`JsonRpcError` with the HTTP status as its code."""
+        last_error: RpcError | None = None
+        for endpoint_try in range(len(self.urls)):
+            url_index = (self._active + endpoint_try) % len(self.urls)
+            base = self.urls[url_index]
+            url = base.split("?", 1)[0].rstrip("/") + "/" + path.lstrip("/")
+            query = dict(httpx.URL(base).params)
+            query.update({k: str(v) for k, v in (params or {}).items()})
+            def send(u: str = url, q: dict[str, str] = query) -> httpx.Response:
+                return self._http.get(u, params=q)
+
+            try:
+                answer = self._with_retries(base, send, _parse_rest, 1, [path.split("?")[0]])
+            except RpcError as exc:
+                last_error = exc
+                continue
+            if url_index != self._active:
+                self._active = url_index
+            return answer
+        assert last_error is not None
+        raise last_error
+
+    def _with_retries(self, url: str, send: Callable[[], httpx.Response], parse: Callable[[bytes, int], Any],
+                      n: int, methods: list[str]) -> Any:
         shown = redact_url(url)
         attempt = 0
         limit = self.max_retries
@@ -251,7 +282,7 @@ class RpcClient:
                     self.stats.requests += 1
                     self.stats.calls += n
                     self.stats.methods.update(methods)
-                response = self._http.post(url, content=body)
+                response = send()
             except httpx.TimeoutException:
                 problem = RpcUnreachable("the RPC endpoint timed out", endpoint=shown,
                                          hint="check the node, or raise --timeout")
@@ -275,7 +306,7 @@ class RpcClient:
                                    hint="check the URL and any API key")
                 else:
                     try:
-                        return _parse_batch(response.content, first_id, n)
+                        return parse(response.content, response.status_code)
                     except RpcProtocolError as exc:
                         problem = RpcProtocolError(exc.message, endpoint=shown,
                                                    hint="is this URL a JSON-RPC endpoint?")
@@ -298,6 +329,20 @@ def _parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _parse_rest(content: bytes, status: int) -> Any:
+    """A REST answer: its JSON, or a :class:`JsonRpcError` carrying the HTTP status for a 4xx JSON body."""
+    try:
+        payload = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        preview = content[:60].decode("utf-8", "replace").replace("\n", " ")
+        raise RpcProtocolError(f"the endpoint answered non-JSON ({preview!r}...)") from None
+    if status >= 400:
+        message = payload.get("message") or payload.get("Error") or payload.get("error") if isinstance(
+            payload, dict) else None
+        return JsonRpcError(status, str(message or payload)[:300], payload)
+    return payload
 
 
 def _parse_batch(content: bytes, first_id: int, n: int) -> list[Any]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import pyarrow as pa
 
 from ..labels import LabelSet
+from ..model import FUNGIBLE_SQL
 from ..store import Store
 from .model import LabelRef
 
@@ -228,7 +229,7 @@ class Graph:
                     if (self.until is None or r.block <= self.until) and (not assets or r.asset in assets)]
         con = self.store.con
         con.register("wanted", pa.table({"address": pa.array(addresses, pa.string())}))
-        where = ["t.chain = ?", "t.kind IN ('native', 'erc20')", "t.amount <> '0'"]
+        where = ["t.chain = ?", f"t.kind IN {FUNGIBLE_SQL}", "t.amount <> '0'"]
         params: list[object] = [self.chain]
         if self.until is not None:
             where.append("t.block_number <= ?")

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 import numpy as np
 import pyarrow as pa
 
+from ..model import FUNGIBLE_SQL
 from ..store import Store
 from .graph import Row, position
 
@@ -33,12 +34,12 @@ class TraceIndex:
         self._lock = threading.Lock()
         # ids are DuckDB's 64-bit hashes of the addresses: computed in the scan, at no cost. Two addresses with
         # one hash would only share a slice; rows are matched to addresses by their text afterwards.
-        table = self._con.sql("""
+        table = self._con.sql(f"""
             SELECT t.block_number, coalesce(t.tx_index, s.tx_index, 1073741824) AS tx_index, t.tx_hash, t.locator,
                    t.block_time, t.from_address, t.to_address, t.asset, t.amount,
                    hash(t.from_address) AS from_id, hash(t.to_address) AS to_id
             FROM transfers t LEFT JOIN tx_senders s ON s.chain = t.chain AND s.tx_hash = t.tx_hash
-            WHERE t.chain = ? AND t.kind IN ('native', 'erc20') AND t.amount <> '0'
+            WHERE t.chain = ? AND t.kind IN {FUNGIBLE_SQL} AND t.amount <> '0'
         """, params=[chain]).to_arrow_reader(1 << 17)  # streamed: DuckDB never holds the whole result at once
         self.batches = [b for b in table if b.num_rows]
         table = pa.Table.from_batches(self.batches, schema=table.schema)
@@ -55,13 +56,13 @@ class TraceIndex:
 
     def _degrees(self, chain: str) -> tuple[np.ndarray, np.ndarray]:
         """Sorted address ids with the larger of their distinct payees and distinct payers."""
-        table = self._con.sql("""
+        table = self._con.sql(f"""
             SELECT id, max(n) AS n FROM (
                 SELECT hash(from_address) AS id, count(DISTINCT to_address) AS n FROM transfers
-                WHERE chain = $1 AND kind IN ('native', 'erc20') AND amount <> '0' GROUP BY from_address
+                WHERE chain = $1 AND kind IN {FUNGIBLE_SQL} AND amount <> '0' GROUP BY from_address
                 UNION ALL
                 SELECT hash(to_address), count(DISTINCT from_address) FROM transfers
-                WHERE chain = $1 AND kind IN ('native', 'erc20') AND amount <> '0' GROUP BY to_address
+                WHERE chain = $1 AND kind IN {FUNGIBLE_SQL} AND amount <> '0' GROUP BY to_address
             ) GROUP BY id ORDER BY id
         """, params=[chain]).to_arrow_table()
         return table.column("id").to_numpy(), table.column("n").to_numpy()

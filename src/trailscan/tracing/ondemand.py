@@ -12,13 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ingest import FetchOptions, Progress, fetch
-from ..sources.evm import EvmSource
-from ..sources.rpc import JsonRpcError
+from ..ingest import FetchOptions, Progress
+from ..sources.base import Source
 from ..store import Store
 from .graph import Node
 
-_BALANCE_OF = "0x70a08231"
 CHUNK = 50  # addresses fetched together: one set of history queries for all of them
 
 
@@ -41,7 +39,7 @@ class Read:
 
 
 class OnDemand:
-    def __init__(self, store: Store, source: EvmSource, *, budget: int, direction: str, since: int | None,
+    def __init__(self, store: Store, source: Source, *, budget: int, direction: str, since: int | None,
                  until: int | None, progress: Progress | None = None) -> None:
         self.store, self.source, self.budget, self.direction = store, source, budget, direction
         self.since, self.until, self.progress = since, until, progress
@@ -111,8 +109,8 @@ class OnDemand:
 
     def _fetch(self, members: Iterable[str], lo: int, hi: int) -> None:
         addresses = sorted(members)
-        summary = fetch(self.store, self.source, addresses, options=FetchOptions(from_block=lo, to_block=hi),
-                        progress=self.progress)
+        summary = self.source.fetch(self.store, addresses, options=FetchOptions(from_block=lo, to_block=hi),
+                                    progress=self.progress)
         how = "fetched " + ("(already stored)" if not summary.requests else f"via eth_getLogs and "
                             f"{summary.native_method or 'no native method'}")
         self.reads += [Read(a, (lo, hi), how) for a in addresses]
@@ -121,16 +119,10 @@ class OnDemand:
         """Balances at block - 1 of the assets the traced value brought, where the node keeps that state, into the
         store: a later trace starts the address's holding there too, with or without an RPC. Returns the
         addresses whose balance the node could not give (it keeps no state that old)."""
-        at = hex(block - 1)
         asked = [(address, asset) for address, assets in wanted for asset in sorted(assets)]
-        calls: list[tuple[str, list[Any]]] = [
-            ("eth_getBalance", [address, at]) if asset == "native" else
-            ("eth_call", [{"to": asset, "data": _BALANCE_OF + "0" * 24 + address[2:]}, at])
-            for address, asset in asked]
         found: list[tuple[str, str, int, int]] = []
         stateless: set[str] = set()
-        for (address, asset), answer in zip(asked, self.source.client.batch(calls) if calls else [], strict=True):
-            held = _balance(answer, asset)
+        for (address, asset), held in zip(asked, self.source.balances(asked, block - 1), strict=True):
             if held is None:
                 stateless.add(address)
             else:
@@ -151,12 +143,3 @@ class OnDemand:
                        "old): their history before the traced value arrived was fetched instead")
         return out
 
-
-def _balance(answer: Any, asset: str) -> int | None:
-    """An eth_getBalance / balanceOf answer as an integer, or None where the node gave no usable state."""
-    if isinstance(answer, JsonRpcError) or not isinstance(answer, str) or not answer.startswith("0x"):
-        return None
-    try:
-        return int(answer, 16) if asset == "native" else int(answer[2:66] or "0", 16)
-    except ValueError:
-        return None
