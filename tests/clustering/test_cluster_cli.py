@@ -114,7 +114,8 @@ def test_a_schema_1_store_upgrades_in_place(tmp_path: Path) -> None:
                 [ALICE, UNKNOWN, UNKNOWN])
     con.close()
     with Store(path) as db:
-        assert db.schema_version() == SCHEMA_VERSION == 3
+        assert db.schema_version() == SCHEMA_VERSION == 4
         assert db.openings("eip155:1", [ALICE]) == {}  # schema 3 added the balances table
+        assert db.con.execute("SELECT from_account, to_account FROM transfers").fetchall() == [(None, None)]
         kept = db.transfers(ALICE)
     assert len(kept) == 1 and kept[0].amount == 2**256 - 1

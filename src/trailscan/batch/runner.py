@@ -23,7 +23,7 @@ from ..chains import get_chain
 from ..errors import InputError, TrailscanError
 from ..labels import LabelSet
 from ..report import render_html
-from ..sources.evm import EvmSource
+from ..sources.base import open_source
 from ..sources.rpc import RpcClient
 from ..store import Store
 from ..tracing import TraceIndex, TraceResult, trace
@@ -111,10 +111,7 @@ def _fetched_and_traced(store: Store, labels: LabelSet, policy: Policy, todo: di
     serve gets an error."""
 
     def one(view: Store, key: tuple[str, str]) -> TraceResult:
-        chain = get_chain(key[0])
-        if not chain.is_evm:
-            raise InputError(f"fetching {chain.name} is not supported yet", hint="EVM chains only for now")
-        source = EvmSource(client, chain)
+        source = open_source(client, get_chain(key[0]))
         source.check_chain()
         fetcher = OnDemand(view, source, budget=budget, direction=policy.trace.direction,
                            since=policy.trace.since, until=policy.trace.until)

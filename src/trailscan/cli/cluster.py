@@ -19,7 +19,7 @@ from ..output import Format, render
 from ..sources.evm import EvmSource
 from ..store import Store
 from .common import ChainOpt, FormatOpt, LabelsOpt, RpcOpt, StoreOpt, rpc_urls, store_path
-from .evm import RpsOpt, TimeoutOpt, evm_chain, fetch_progress, rpc_client
+from .evm import RpsOpt, TimeoutOpt, chain_source, fetch_progress, rpc_client
 
 app = typer.Typer(help="Cluster addresses that belong together, with the evidence for every link.",
                   invoke_without_command=True, no_args_is_help=False)
@@ -80,18 +80,21 @@ def cluster(
         return
     options = ClusterOptions(_names(heuristics), _params(param or []), min_confidence, max_size, memory)
     selected = options.selected()  # bad names and values fail before anything is opened
-    the_chain = evm_chain(chain)
+    the_chain = get_chain(chain)
     focus = [the_chain.address(a) for a in address or []]
     known = load_labels(labels)
     path = store_path(store)
     Store(path, read_only=True).close()  # no store: an error, and no empty file left behind
     fetched: dict[str, Any] | None = None
     urls = rpc_urls(rpc)
+    if urls and not the_chain.is_evm:
+        raise InputError(f"clustering reads nothing on demand on {the_chain.name}: its heuristics work on what the "
+                         "store holds", hint="drop --rpc (fetch the wallets first with 'trailscan fetch')")
     with Store(path) as db:
         if urls:
             with rpc_client(urls, rps, timeout) as client:
-                source = EvmSource(client, the_chain)
-                source.check_chain()
+                source = chain_source(client, the_chain)
+                assert isinstance(source, EvmSource)
                 with fetch_progress() as bar:
                     fetched = enrich(db, source, known, selected, budget=budget, focus=focus, progress=bar).as_dict()
         elif focus:

@@ -15,11 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..chains import Chain, get_chain
 from ..errors import InputError
-from ..ingest import FetchOptions, fetch, validate_request
+from ..ingest import FetchOptions, validate_request
 from ..labels import LabelSet, load_labels
 from ..model import Transfer, format_amount
 from ..output import Format, render
-from ..sources.evm import EvmSource
+from ..sources.base import Source, open_source
 from ..sources.rpc import RpcClient
 from ..store import EXPORTABLE, Store
 from .common import ChainOpt, FormatOpt, LabelsOpt, RpcOpt, StoreOpt, rpc_urls, store_path
@@ -48,11 +48,11 @@ def rpc_client(rpc: list[str] | None, rps: float | None, timeout: float, retries
         client.close()
 
 
-def evm_chain(name: str) -> Chain:
-    chain = get_chain(name)
-    if not chain.is_evm:
-        raise InputError(f"fetching {chain.name} is not supported yet", hint="EVM chains only for now")
-    return chain
+def chain_source(client: RpcClient, chain: Chain) -> Source:
+    """The source of ``chain``'s family, after checking the endpoint serves that chain."""
+    source = open_source(client, chain)
+    source.check_chain()
+    return source
 
 
 def doctor(
@@ -64,22 +64,9 @@ def doctor(
 ) -> None:
     """Check an RPC endpoint: chain id, head, finalized and safe blocks, latency, which history methods work."""
     with rpc_client(rpc, None, timeout) as client:
-        wanted = evm_chain(chain) if chain else None
-        source = EvmSource(client, wanted or get_chain(1))
-        if wanted:
-            source.check_chain()
-        caps = source.probe()
-        rows: list[dict[str, Any]] = [
-            {"check": "endpoint", "value": client.endpoint},
-            {"check": "chain_id", "value": caps.chain_id},
-            {"check": "head", "value": caps.head},
-            {"check": "finalized", "value": caps.finalized if caps.finalized is not None else "unsupported"},
-            {"check": "safe", "value": caps.safe if caps.safe is not None else "unsupported"},
-            {"check": "latency_ms", "value": caps.latency_ms},
-            *({"check": name, "value": "yes" if ok else "no"} for name, ok in caps.methods.items()),
-            {"check": "archive_state", "value": {True: "yes", False: "no", None: "unknown"}[caps.archive]},
-            {"check": "native_value_via", "value": caps.native_rung or "none"},
-        ]
+        # without --chain the endpoint is taken for an EVM one, whatever its chain id
+        source = chain_source(client, get_chain(chain)) if chain else open_source(client, get_chain(1))
+        rows: list[dict[str, Any]] = [{"check": k, "value": v} for k, v in source.doctor()]
     if fmt is Format.json:
         result = {r["check"]: r["value"] for r in rows}
         render([result], fmt, command="doctor")
@@ -145,7 +132,7 @@ def fetch_command(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Fetch transfers, approvals and native value of addresses (or tokens) into the store; resumable."""
-    the_chain = evm_chain(chain)
+    the_chain = get_chain(chain)
     addresses = [the_chain.address(a) for a in address or []]
     tokens_ = [the_chain.address(t) for t in token or []]
     options = FetchOptions(from_block=from_block, to_block=to_block, native=native, workers=workers,
@@ -153,12 +140,11 @@ def fetch_command(
                            max_range=max_range, initial_range=min(2_000, max_range), native_range=min(5_000, max_range))
     validate_request(addresses, tokens_, options)  # before the store is opened or the network touched
     with rpc_client(rpc, rps, timeout, retries) as client:
-        source = EvmSource(client, the_chain)
-        source.check_chain()  # before the store is opened: a wrong endpoint never touches it
+        source = chain_source(client, the_chain)  # before the store is opened: a wrong endpoint never touches it
         db = Store(store_path(store))
         try:
             with fetch_progress() as bar:
-                summary = fetch(db, source, addresses, tokens_, options, bar)
+                summary = source.fetch(db, addresses, tokens_, options, bar)
         finally:
             db.close()
     result: dict[str, Any] = {

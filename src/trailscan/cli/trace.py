@@ -19,7 +19,6 @@ from ..errors import InputError
 from ..labels import load_labels, taxonomy
 from ..output import Format, render
 from ..report import render_html
-from ..sources.evm import EvmSource
 from ..store import Store
 from ..tracing import DEFAULT_STOPS, Prices, TraceOptions, TraceResult, Valuer, trace
 from ..tracing.manifest import build_manifest, compare_manifests, read_manifest
@@ -38,7 +37,7 @@ from ..tracing.tables import (
 )
 from ..tracing.window import block_bound, resolve_assets
 from .common import LabelsOpt, RpcOpt, StoreOpt, rpc_urls, store_path
-from .evm import RpsOpt, TimeoutOpt, fetch_progress, rpc_client
+from .evm import RpsOpt, TimeoutOpt, chain_source, fetch_progress, rpc_client
 
 
 class TraceFormat(enum.StrEnum):
@@ -208,12 +207,8 @@ def held_address(db: Store, address: str, chain: str | None = None) -> tuple[str
 def _traced_with_rpc(db: Store, known: Any, key: str, who: str, opts: TraceOptions, valuer: Valuer,
                      manifest: dict[str, Any], urls: list[str], budget: int, rps: float | None,
                      timeout: float) -> TraceResult:
-    the_chain = get_chain(key)
-    if not the_chain.is_evm:
-        raise InputError(f"fetching {the_chain.name} is not supported yet", hint="EVM chains only for now")
     with rpc_client(urls, rps, timeout) as client:
-        source = EvmSource(client, the_chain)
-        source.check_chain()
+        source = chain_source(client, get_chain(key))
         with fetch_progress() as bar:
             fetcher = OnDemand(db, source, budget=budget, direction=opts.direction, since=opts.since,
                                until=opts.until, progress=bar)
