@@ -14,10 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..chains import Chain, get_chain
+from ..clustering.query import locate
 from ..errors import InputError
 from ..ingest import FetchOptions, validate_request
 from ..labels import LabelSet, load_labels
-from ..model import Transfer, format_amount
+from ..model import FUNGIBLE_KINDS, Transfer, format_amount
 from ..output import Format, render
 from ..sources.base import Source, open_source
 from ..sources.rpc import RpcClient
@@ -195,6 +196,14 @@ def _best_label(labels: LabelSet, chain: str, address: str) -> str | None:
     return f"{best.label} [{best.category}]" if best.category else best.label
 
 
+def _stored_chain(db: Store, address: str) -> str:
+    """The stored chain an address belongs to (ethereum when the store holds it on none)."""
+    try:
+        return locate(db, address, None)[0][0]
+    except InputError:
+        return "ethereum"
+
+
 def _transfer_row(t: Transfer) -> dict[str, Any]:
     return {
         "chain": t.chain, "block": t.block_number, "time_utc": _when(t.block_time), "tx_hash": t.tx_hash,
@@ -224,14 +233,16 @@ def transfers(
 ) -> None:
     """List stored transfers of an address, oldest first, each with its proof (tx hash, locator, method)
     and the labels of both ends (see 'trailscan labels show ADDRESS' for a label's source)."""
-    the_chain = get_chain(chain) if chain else get_chain(1)
-    who = the_chain.address(address)
-    asset = the_chain.address(token) if token else None
     if direction not in ("in", "out", "both"):
         raise InputError(f"unknown --direction {direction!r}", hint="use in, out or both")
-    if kind is not None and kind not in ("native", "erc20", "erc721", "erc1155"):
-        raise InputError(f"unknown --kind {kind!r}", hint="use native, erc20, erc721 or erc1155")
+    kinds = (*FUNGIBLE_KINDS, "erc721", "erc1155")
+    if kind is not None and kind not in kinds:
+        raise InputError(f"unknown --kind {kind!r}", hint=f"use one of {', '.join(kinds)}")
     with Store(store_path(store), read_only=True) as db:
+        # the address's chain family decides its canonical form: the stored chain it parses on, else --chain
+        the_chain = get_chain(chain) if chain else get_chain(_stored_chain(db, address))
+        who = the_chain.address(address)
+        asset = the_chain.address(token) if token else None
         found = db.transfers(who, chain=the_chain.key if chain else None, kind=kind, asset=asset,
                              direction=direction, from_block=from_block, to_block=to_block, limit=limit)
     known = load_labels(labels)

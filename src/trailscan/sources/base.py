@@ -70,8 +70,9 @@ def registry() -> dict[str, type[Source]]:
     """Every source by the chain family it serves: the built-in ones, then plug-ins."""
     from ..plugins import load
     from .evm import EvmSource
+    from .solana import SolanaSource
 
-    builtins: dict[str, type[Source]] = {cls.NAME: cls for cls in (EvmSource,)}
+    builtins: dict[str, type[Source]] = {cls.NAME: cls for cls in (EvmSource, SolanaSource)}
     return load("trailscan.sources", Source, builtins, "source")  # type: ignore[type-abstract]
 
 
