@@ -1,24 +1,34 @@
 """Address formats per chain family: validation and canonical form.
 
 EVM addresses are 20-byte hex with an optional EIP-55 mixed-case checksum; stored lower-case.
-Solana (base58, 32 bytes), Tron (base58check, 0x41 prefix) and Cosmos (bech32) are validated here
-too so that label files can be checked for every chain they name; fetching those chains comes later.
+Solana (base58, 32 bytes), Tron (base58check of 0x41 + 20 bytes, starting with T) and Cosmos (bech32) are
+checked with the ``base58`` and ``bech32`` packages. An address of another family gets an error that names the
+family it belongs to and the form the chain expects (a 0x address given for Tron, a cosmos1 address for Akash).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 
+import base58
+import bech32
 from eth_hash.auto import keccak
 
 from .errors import AddressError
 
 _HEX40 = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_B58_INDEX = {c: i for i, c in enumerate(_B58)}
-_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_TRON_HEX = re.compile(r"^41[0-9a-fA-F]{40}$")
+_B58_ALPHABET = frozenset(base58.BITCOIN_ALPHABET.decode())
+_BECH32_ALPHABET = frozenset(bech32.CHARSET)
+_TRON_PREFIX = 0x41
+
+# What each family's addresses look like, for "this is X, but Y" errors.
+_EXPECTED = {
+    "evm": "EVM addresses are 0x followed by 40 hex digits",
+    "solana": "solana addresses are base58 of 32 bytes",
+    "tron": "tron addresses are base58check starting with T",
+}
 
 
 def to_checksum(address: str) -> str:
@@ -37,6 +47,10 @@ def normalize_evm(address: str) -> str:
     if not _HEX40.match(text):
         if re.fullmatch(r"[0-9a-fA-F]{40}", text):
             raise AddressError(address, "missing 0x prefix", hint="write it as 0x" + text)
+        other = _family_of(text)
+        if other is not None:
+            raise AddressError(address, f"this is {other}, but {_EXPECTED['evm']}",
+                               hint="pick the chain the address belongs to with --chain")
         raise AddressError(address, "not a 20-byte hex address", hint="an EVM address is 0x followed by 40 hex digits")
     body = text[2:]
     if body != body.lower() and body != body.upper() and to_checksum(text) != text:
@@ -48,19 +62,21 @@ def normalize_evm(address: str) -> str:
     return text.lower()
 
 
+# -- base58 ---------------------------------------------------------------------------------------------------
+
+
 def b58decode(text: str) -> bytes:
-    num = 0
+    """Decode base58 (Bitcoin alphabet); ``ValueError`` names the first character outside the alphabet."""
     for ch in text:
-        if ch not in _B58_INDEX:
+        if ch not in _B58_ALPHABET:
             raise ValueError(f"character {ch!r} is not base58")
-        num = num * 58 + _B58_INDEX[ch]
-    raw = num.to_bytes((num.bit_length() + 7) // 8, "big") if num else b""
-    pad = len(text) - len(text.lstrip("1"))
-    return b"\x00" * pad + raw
+    return base58.b58decode(text)
 
 
 def normalize_solana(address: str) -> str:
     text = address.strip()
+    _refuse_other_family(address, text, "solana",
+                         "pass the address as Solana shows it (base58), or pick the address's chain with --chain")
     try:
         raw = b58decode(text)
     except ValueError as exc:
@@ -70,82 +86,152 @@ def normalize_solana(address: str) -> str:
     return text
 
 
+# -- Tron -----------------------------------------------------------------------------------------------------
+
+
 def normalize_tron(address: str) -> str:
+    """Validate a Tron address and return its canonical base58check form (T...); the hex form 41... is accepted."""
     text = address.strip()
+    if _TRON_HEX.match(text):
+        return tron_from_hex(text)
+    if _HEX40.match(text):
+        raise AddressError(address, f"this is an EVM (hex) address, but {_EXPECTED['tron']}",
+                           hint=f"the same 20 bytes are written {tron_from_hex(text)} on Tron: pass the address as "
+                                "Tron shows it")
+    _refuse_other_family(address, text, "tron", "pass the address as Tron shows it (T...), or pick the address's "
+                                                "chain with --chain")
     try:
         raw = b58decode(text)
     except ValueError as exc:
         raise AddressError(address, str(exc)) from None
-    if len(raw) != 25 or raw[0] != 0x41:
+    if len(raw) != 25 or raw[0] != _TRON_PREFIX:
         raise AddressError(address, "a Tron address is base58check of 0x41 + 20 bytes (it starts with T)")
-    check = hashlib.sha256(hashlib.sha256(raw[:21]).digest()).digest()[:4]
-    if check != raw[21:]:
-        raise AddressError(address, "base58check checksum mismatch (a character was probably mistyped)")
+    try:
+        base58.b58decode_check(text)
+    except ValueError:
+        raise AddressError(address, "base58check checksum mismatch (a character was probably mistyped)",
+                           hint="check the address at its source") from None
     return text
 
 
-def _bech32_polymod(values: list[int]) -> int:
-    gen = [0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3]
-    chk = 1
-    for v in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ v
-        for i in range(5):
-            chk ^= gen[i] if ((top >> i) & 1) else 0
-    return chk
+def tron_to_hex(address: str) -> str:
+    """The 21-byte hex form (``41`` + 20 bytes, lower-case) of a Tron address given as T..., 41... or 0x..."""
+    text = address.strip()
+    if _TRON_HEX.match(text):
+        return text.lower()
+    if _HEX40.match(text):
+        return "41" + text[2:].lower()
+    return base58.b58decode_check(normalize_tron(text)).hex()
+
+
+def tron_from_hex(value: str) -> str:
+    """The base58check form (T...) of a Tron address given as 21-byte hex (``41`` + 40 digits) or 20-byte ``0x`` hex."""
+    text = value.strip()
+    if _TRON_HEX.match(text):
+        raw = bytes.fromhex(text)
+    elif _HEX40.match(text):
+        raw = bytes([_TRON_PREFIX]) + bytes.fromhex(text[2:])
+    else:
+        raise AddressError(value, "not a Tron hex address",
+                           hint="a Tron hex address is 41 followed by 40 hex digits (or 0x and 40 hex digits)")
+    return base58.b58encode_check(raw).decode()
+
+
+# -- bech32 ---------------------------------------------------------------------------------------------------
 
 
 def bech32_decode(text: str) -> tuple[str, list[int]]:
     """Decode a bech32 string into (human-readable prefix, 5-bit data without checksum)."""
     if text.lower() != text and text.upper() != text:
         raise ValueError("mixed case")
-    text = text.lower()
-    pos = text.rfind("1")
-    if pos < 1 or pos + 7 > len(text) or len(text) > 90:
+    lower = text.lower()
+    pos = lower.rfind("1")
+    if pos < 1 or pos + 7 > len(lower) or len(lower) > 90:
         raise ValueError("no valid separator")
-    hrp, data_part = text[:pos], text[pos + 1 :]
-    if any(c not in _BECH32 for c in data_part):
+    if any(c not in _BECH32_ALPHABET for c in lower[pos + 1:]):
         raise ValueError("character outside the bech32 alphabet")
-    data = [_BECH32.index(c) for c in data_part]
-    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
-    if _bech32_polymod(expanded + data) != 1:
+    hrp, data = bech32.bech32_decode(lower)
+    if hrp is None or data is None:
         raise ValueError("checksum mismatch")
-    return hrp, data[:-6]
+    return hrp, data
 
 
 def bech32_encode(hrp: str, data: list[int]) -> str:
-    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
-    poly = _bech32_polymod([*expanded, *data, 0, 0, 0, 0, 0, 0]) ^ 1
-    checksum = [(poly >> 5 * (5 - i)) & 31 for i in range(6)]
-    return hrp + "1" + "".join(_BECH32[d] for d in data + checksum)
+    return bech32.bech32_encode(hrp, data)
 
 
 def convert_bits(data: bytes | list[int], from_bits: int, to_bits: int, pad: bool = True) -> list[int]:
-    acc = bits = 0
-    out: list[int] = []
-    maxv = (1 << to_bits) - 1
-    for value in data:
-        acc = (acc << from_bits) | value
-        bits += from_bits
-        while bits >= to_bits:
-            bits -= to_bits
-            out.append((acc >> bits) & maxv)
-    if pad and bits:
-        out.append((acc << (to_bits - bits)) & maxv)
+    """Regroup ``from_bits``-bit values into ``to_bits``-bit values (8 -> 5 to encode bech32, 5 -> 8 to decode)."""
+    out = bech32.convertbits(list(data), from_bits, to_bits, pad)
+    if out is None:
+        raise ValueError(f"cannot regroup the data into {to_bits}-bit values")
     return out
 
 
 def make_bech32_normalizer(prefix: str) -> Callable[[str], str]:
+    expected = f"{prefix} addresses are bech32 starting with {prefix}1"
+
     def normalize(address: str) -> str:
         text = address.strip()
+        if _HEX40.match(text):
+            raise AddressError(address, f"this is an EVM (hex) address, but {expected}",
+                               hint=f"pass the {prefix}1... address as the chain shows it")
         try:
             hrp, data = bech32_decode(text)
         except ValueError as exc:
+            other = _family_of(text)
+            if other is not None:
+                raise AddressError(address, f"this is {other}, but {expected}",
+                                   hint=f"pass the {prefix}1... address, or pick the address's chain with --chain",
+                                   ) from None
             raise AddressError(address, f"not bech32: {exc}") from None
         if hrp != prefix:
-            raise AddressError(address, f"prefix {hrp!r} is not {prefix!r}")
-        if len(convert_bits(data, 5, 8, pad=False)) not in (20, 32):
+            raise AddressError(address, f"this is a bech32 address with prefix {hrp!r}, but {expected}",
+                               hint=f"pass an {prefix}1... address, or pick the chain whose prefix is {hrp!r}")
+        try:
+            size = len(convert_bits(data, 5, 8, pad=False))
+        except ValueError:
+            size = -1
+        if size not in (20, 32):
             raise AddressError(address, "a Cosmos address holds 20 or 32 bytes")
         return text.lower()
 
     return normalize
+
+
+# -- telling families apart -------------------------------------------------------------------------------------
+
+
+def _family_of(text: str) -> str | None:
+    """Which family's well-formed address ``text`` is ("an EVM (hex) address", ...), or None."""
+    if _HEX40.match(text):
+        return "an EVM (hex) address"
+    if text and all(ch in _B58_ALPHABET for ch in text):
+        raw = base58.b58decode(text)
+        if len(raw) == 25 and raw[0] == _TRON_PREFIX and _b58check_ok(text):
+            return "a Tron (base58check) address"
+        if len(raw) == 32:
+            return "a Solana (base58) address"
+    try:
+        hrp, _ = bech32_decode(text)
+    except ValueError:
+        return None
+    return f"a bech32 address with prefix {hrp!r}"
+
+
+def _b58check_ok(text: str) -> bool:
+    try:
+        base58.b58decode_check(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _refuse_other_family(address: str, text: str, family: str, hint: str) -> None:
+    """Raise a "this is X, but <family> addresses are Y" error when ``text`` is a well-formed address of another
+    family; return when it is not (so that its own validation says what is wrong)."""
+    other = _family_of(text)
+    if other is None or (family == "tron" and other.startswith("a Tron")) or (
+            family == "solana" and other.startswith("a Solana")):
+        return
+    raise AddressError(address, f"this is {other}, but {_EXPECTED[family]}", hint=hint)

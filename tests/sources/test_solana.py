@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterator
@@ -54,10 +55,13 @@ def _system(source: str, destination: str, lamports: int) -> dict[str, Any]:
                        "type": "transfer"}, "program": "system", "programId": SYSTEM_PROGRAM, "stackHeight": None}
 
 
+BASE_TIME = [1_700_000_000]  # block time of slot 0 (a test may move the world in time)
+
+
 def _tx(slot: int, signature: str, keys: list[str], instructions: list[dict[str, Any]], *,
         inner: list[dict[str, Any]] | None = None, balances: list[dict[str, Any]] | None = None,
         err: Any = None) -> dict[str, Any]:
-    return {"blockTime": 1_700_000_000 + slot, "slot": slot, "version": 0,
+    return {"blockTime": BASE_TIME[0] + slot, "slot": slot, "version": 0,
             "meta": {"err": err, "fee": 5000, "status": {"Ok": None} if err is None else {"Err": err},
                      "innerInstructions": inner or [], "logMessages": [], "preBalances": [0] * len(keys),
                      "postBalances": [0] * len(keys), "preTokenBalances": balances or [],
@@ -114,6 +118,14 @@ def _world() -> tuple[dict[str, dict[str, Any]], dict[str, list[tuple[str, int, 
 
 @pytest.fixture()
 def node() -> Iterator[Replay]:
+    with solana_node() as server:
+        yield server
+
+
+@contextlib.contextmanager
+def solana_node(base_time: int = 1_700_000_000) -> Iterator[Replay]:
+    """A loopback Solana mainnet node holding the renter's world, slot 0 at ``base_time``."""
+    BASE_TIME[0] = base_time
     txs, lists = _world()
 
     def signatures(params: list[Any]) -> list[dict[str, Any]]:
@@ -121,7 +133,7 @@ def node() -> Iterator[Replay]:
         items = lists.get(address, [])
         if "before" in options:
             items = items[[s for s, _, _ in items].index(options["before"]) + 1:]
-        return [{"signature": s, "slot": slot, "err": err, "memo": None, "blockTime": 1_700_000_000 + slot,
+        return [{"signature": s, "slot": slot, "err": err, "memo": None, "blockTime": BASE_TIME[0] + slot,
                  "confirmationStatus": "finalized"} for s, slot, err in items[:options["limit"]]]
 
     def token_accounts(params: list[Any]) -> dict[str, Any]:

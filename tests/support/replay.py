@@ -5,10 +5,12 @@ It serves two kinds of endpoint from Python handlers that build answers in the c
 * JSON-RPC (Solana, Tron's eth_* API): POST bodies, single or batch; ``rpc[method](params)`` returns the
   ``result``, or raises :class:`RpcFault` for an ``error`` object;
 * REST (TronGrid, a Cosmos LCD): GET paths; ``rest`` is a list of (path regex, handler(match, query)) and a
-  handler returns the JSON body, or raises :class:`HttpFault` for a status code with a body.
+  handler returns the JSON body, or raises :class:`HttpFault` for a status code with a body;
+* REST POSTs (a Tron node's ``/wallet/*`` API): ``rest_post`` is a list of (path regex, handler(match, body))
+  where ``body`` is the parsed JSON request body. A POST to a path no ``rest_post`` pattern matches is JSON-RPC.
 
 ``fail_next(n, status)`` makes the next ``n`` requests fail with ``status`` (429 with Retry-After, 503, ...).
-Every request is recorded in ``seen`` as (verb, path, query or methods). Only 127.0.0.1 is bound.
+Every request is recorded in ``seen`` as (verb, path, query, methods or body). Only 127.0.0.1 is bound.
 
     with Replay(rpc={"getSlot": lambda params: 300}) as server:
         client = RpcClient([server.url])
@@ -27,6 +29,7 @@ import orjson
 
 RpcHandler = Callable[[list[Any]], Any]
 RestHandler = Callable[[re.Match[str], dict[str, list[str]]], Any]
+PostHandler = Callable[[re.Match[str], Any], Any]
 
 
 class RpcFault(Exception):
@@ -47,9 +50,11 @@ class HttpFault(Exception):
 
 class Replay:
     def __init__(self, *, rpc: dict[str, RpcHandler] | None = None,
-                 rest: list[tuple[str, RestHandler]] | None = None) -> None:
+                 rest: list[tuple[str, RestHandler]] | None = None,
+                 rest_post: list[tuple[str, PostHandler]] | None = None) -> None:
         self.rpc = dict(rpc or {})
         self.rest = [(re.compile(pattern), handler) for pattern, handler in (rest or [])]
+        self.rest_post = [(re.compile(pattern), handler) for pattern, handler in (rest_post or [])]
         self.seen: list[tuple[str, str, Any]] = []
         self._failures: list[tuple[int, dict[str, str]]] = []
         self._lock = threading.Lock()
@@ -115,6 +120,32 @@ class Replay:
                     return fault.status, fault.body
         return 404, {"code": 5, "message": "Not Implemented", "details": []}
 
+    def post_handler(self, target: str) -> tuple[PostHandler, re.Match[str]] | None:
+        """The ``rest_post`` handler of a POST's path, or None (then the POST is JSON-RPC)."""
+        path = urlsplit(target).path
+        for pattern, handler in self.rest_post:
+            match = pattern.fullmatch(path)
+            if match:
+                return handler, match
+        return None
+
+    def answer_post(self, target: str, body: bytes) -> tuple[int, Any]:
+        path = urlsplit(target).path
+        found = self.post_handler(target)
+        if found is None:
+            return self.answer_rpc(body)
+        handler, match = found
+        try:
+            payload = orjson.loads(body) if body.strip() else {}
+        except orjson.JSONDecodeError:
+            self.seen.append(("POST", path, None))
+            return 200, {"Error": "class com.alibaba.fastjson.JSONException : not a JSON body"}
+        self.seen.append(("POST", path, payload))
+        try:
+            return 200, handler(match, payload)
+        except HttpFault as fault:
+            return fault.status, fault.body
+
 
 def _handler(replay: Replay) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -143,7 +174,7 @@ def _handler(replay: Replay) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             if not self._failed():
-                self._send(*replay.answer_rpc(body))
+                self._send(*replay.answer_post(self.path, body))
 
         def do_GET(self) -> None:
             if not self._failed():

@@ -21,6 +21,7 @@ from ..output import Format, render
 from ..report import render_html
 from ..store import Store
 from ..tracing import DEFAULT_STOPS, Prices, TraceOptions, TraceResult, Valuer, trace
+from ..tracing.legs import follow, parse_link
 from ..tracing.manifest import build_manifest, compare_manifests, read_manifest
 from ..tracing.ondemand import OnDemand
 from ..tracing.tables import (
@@ -91,6 +92,10 @@ def trace_command(
                                              show_default=False)] = None,
     manifest_file: Annotated[Path | None, typer.Option("--manifest", help="Run again the trace a manifest (or a "
                                                        "--format json result) describes.", show_default=False)] = None,
+    link: Annotated[list[str] | None, typer.Option("--link", help="[CHAIN:]FROM=CHAIN:TO: value reaching FROM "
+                                                   "continues at TO on another chain (a bridge, a cross-chain "
+                                                   "deposit); the trail goes on there from the store (repeatable).",
+                                                   show_default=False)] = None,
     rpc: RpcOpt = None,
     budget: Annotated[int, typer.Option("--budget", min=0, help="Most JSON-RPC requests to spend fetching reached "
                                         "addresses (with --rpc).")] = 10_000,
@@ -112,6 +117,7 @@ def trace_command(
                              f"{'ADDRESS' if given[0] == 'address' else '--' + given[0].replace('_', '-')}",
                              hint="drop one of them")
         saved = read_manifest(manifest_file)
+        link = [*(link or []), *saved.get("links", [])]
         q = saved["query"]
         address, chain, direction, hops = q["address"], q["chain"], q["direction"], int(q["hops"])
         since = str(q["since_block"]) if q.get("since_block") is not None else None
@@ -131,6 +137,7 @@ def trace_command(
         if not taxonomy.is_category(name):
             raise InputError(f"unknown category {name!r} for --stop", hint="see 'trailscan labels categories'")
     stops = frozenset(stop) if stop else DEFAULT_STOPS
+    links = [parse_link(text) for text in link or []]
     urls = rpc_urls(rpc)
     known = load_labels(labels)
     path = store_path(store)
@@ -156,22 +163,23 @@ def trace_command(
             result = _traced_with_rpc(db, known, key, who, opts, valuer, manifest, urls, budget, rps, timeout)
         else:
             result = trace(db, known, key, who, opts, valuer=valuer, manifest=manifest)
+        legs = follow(db, known, result, links, opts) if links else [result]
     if saved is not None:
         result.coverage += compare_manifests(saved["manifest"], result.manifest, str(manifest_file))
     shared = Format(fmt.value) if fmt is not TraceFormat.html else Format.table
     if out is None:
-        _render(result, shared)
+        _render_legs(legs, shared)
         return
     if fmt is TraceFormat.html:
-        text = render_html(result)
+        text = render_html(legs)
     else:
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
-            _render(result, shared)
+            _render_legs(legs, shared)
         text = buffer.getvalue()
+    saved_question = {"query": result.query, "manifest": result.manifest, "links": [lk.text() for lk in links]}
     for target, content in ((out, text), (out.with_name(out.name + ".manifest.json"),
-                                          json.dumps({"query": result.query, "manifest": result.manifest},
-                                                     indent=2, sort_keys=True, default=str) + "\n")):
+                                          json.dumps(saved_question, indent=2, sort_keys=True, default=str) + "\n")):
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_text(content, encoding="utf-8")
         tmp.replace(target)
@@ -218,10 +226,25 @@ def _traced_with_rpc(db: Store, known: Any, key: str, who: str, opts: TraceOptio
         return result
 
 
-def _render(result: TraceResult, fmt: Format) -> None:
+def _render_legs(legs: list[TraceResult], fmt: Format) -> None:
+    """One result per leg of the trail (one, without --link)."""
     if fmt is Format.json:
-        render([result.as_dict()], fmt, command="trace")
+        render([leg.as_dict() for leg in legs], fmt, command="trace")
         return
+    if fmt is Format.csv and len(legs) > 1:  # one table: each row says its leg and chain
+        rows = [{"leg": n, "chain": leg.query["chain"], **row} for n, leg in enumerate(legs, 1)
+                for row in csv_rows(leg)]
+        render(rows, fmt, command="trace", columns=["leg", "chain", *CSV_COLUMNS])
+        return
+    for n, leg in enumerate(legs):
+        if n and fmt is Format.markdown:
+            sys.stdout.write(f"# Leg {n + 1}\n\n")
+        elif n:
+            typer.echo(f"\nleg {n + 1} of the trail, on {leg.query['chain']}:")
+        _render(leg, fmt)
+
+
+def _render(result: TraceResult, fmt: Format) -> None:
     if fmt is Format.csv:
         render(csv_rows(result), fmt, command="trace", columns=CSV_COLUMNS)
         return

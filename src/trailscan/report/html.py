@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from fractions import Fraction
 from html import escape
 from typing import Any
@@ -19,10 +20,17 @@ EXPLORERS = {
     "eip155:56": "https://bscscan.com", "eip155:137": "https://polygonscan.com", "eip155:8453": "https://basescan.org",
     "eip155:42161": "https://arbiscan.io", "eip155:43114": "https://snowtrace.io",
 }
+# explorers whose transaction and address pages are not at /tx/ and /address/
+OTHER_EXPLORERS = {
+    "solana:mainnet": ("https://solscan.io/tx/{}", "https://solscan.io/account/{}"),
+    "tron:mainnet": ("https://tronscan.org/#/transaction/{}", "https://tronscan.org/#/address/{}"),
+    "cosmos:akashnet-2": ("https://www.mintscan.io/akash/tx/{}", "https://www.mintscan.io/akash/address/{}"),
+}
 
 CSS = """
 body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:24px;color:#1b1b1b;max-width:1400px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}
+h2.leg{font-size:19px;border-bottom:3px solid #263238}h3{font-size:15px;margin:20px 0 6px}
 .answer{font-size:15px;background:#f3f6f9;padding:10px 14px;border-left:4px solid #263238;margin:12px 0}
 table{border-collapse:collapse;font-size:12px;width:100%}th,td{border:1px solid #ddd;padding:4px 6px;
 text-align:left;vertical-align:top}th{background:#fafafa}td.num{text-align:right;white-space:nowrap}
@@ -46,11 +54,15 @@ def _full(value: str, link: str | None = None) -> str:
 
 def _tx_link(chain: str, tx: str) -> str | None:
     base = EXPLORERS.get(chain)
+    if chain in OTHER_EXPLORERS:
+        return OTHER_EXPLORERS[chain][0].format(tx)
     return f"{base}/tx/{tx}" if base else None
 
 
 def _address_link(chain: str, address: str) -> str | None:
     base = EXPLORERS.get(chain)
+    if chain in OTHER_EXPLORERS and not address.startswith("c-"):
+        return OTHER_EXPLORERS[chain][1].format(address)
     return f"{base}/address/{address}" if base and address.startswith("0x") else None
 
 
@@ -132,8 +144,43 @@ def _paths(result: TraceResult) -> str:
     return f"<table>{head}{''.join(rows)}</table>" if rows else '<p class="muted">None.</p>'
 
 
-def render(result: TraceResult) -> str:
-    """The whole report."""
+def render(results: TraceResult | Sequence[TraceResult]) -> str:
+    """The whole report: one trace, or a trail's legs across chains (``trace --link``) on one page."""
+    legs = [results] if isinstance(results, TraceResult) else list(results)
+    first = legs[0]
+    q = first.query
+    if len(legs) == 1:
+        title = f"Trace of {_e(q['address'])}"
+        body = _leg(first, "h2")
+    else:
+        chains = " → ".join(dict.fromkeys(_e(leg.query["chain"]) for leg in legs))
+        title = f"Trail of {_e(q['address'])} across {len(legs)} legs ({chains})"
+        body = "".join(f'<h2 class="leg">Leg {n}: {_e(leg.query["chain"])}, from {_e(leg.query["address"])}</h2>'
+                       f"{_link(leg)}{_leg(leg, 'h3')}" for n, leg in enumerate(legs, 1))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>trailscan {title[0].lower() + title[1:]}</title><style>{CSS}</style></head><body>
+<h1>{title}</h1>
+<p class="muted">trailscan {_e(__version__)}; written {_e(dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC'))}</p>
+{body}
+</body></html>
+"""
+
+
+def _link(leg: TraceResult) -> str:
+    link = leg.query.get("link")
+    if not link:
+        return ""
+    arrived = "; ".join(f"{_e(a['amount'])} {_e(a['symbol'])}" for a in link["arrived"]) or "value"
+    when = dt.datetime.fromtimestamp(link["arrived_time"], dt.UTC).strftime("%Y-%m-%d %H:%M UTC") \
+        if link.get("arrived_time") is not None else "an unknown time"
+    return (f'<p class="answer">{arrived} reached {_full(link["from"])} on {_e(link["from_chain"])} at {when}; '
+            f"it continues at {_full(link['to'])} on {_e(link['to_chain'])} (link {_e(link['evidence'])}).</p>")
+
+
+def _leg(result: TraceResult, h: str) -> str:
+    """One trace's sections, under headings of level ``h``."""
     q = result.query
     dot = to_dot(result)
     svg = to_svg(dot)
@@ -147,20 +194,13 @@ def render(result: TraceResult) -> str:
                 f"{'entities' if q.get('entities') else 'addresses'}; traced value: {traced}.")
     coverage = "".join(f"<li>{_e(c)}</li>" for c in result.coverage) or "<li>nothing missing that trailscan can tell"
     manifest = json.dumps({"query": q, "manifest": result.manifest}, indent=2, sort_keys=True, default=str)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>trailscan trace of {_e(q['address'])}</title><style>{CSS}</style></head><body>
-<h1>Trace of {_e(q['address'])}</h1>
-<p class="muted">trailscan {_e(__version__)}; written {_e(dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC'))}</p>
-<p>{question}</p>
+    return f"""<p>{question}</p>
 <div class="answer">{_e(result.answer())}</div>
-<h2>Exposure by actor</h2>{_chart(result)}
-<h2>Flow graph</h2>{graph}
-<h2>Labeled endpoints</h2>{_endpoints(result, result.exposure)}
-<h2>Top paths</h2>{_paths(result)}
-<h2>Largest unlabeled endpoints (leads)</h2>{_endpoints(result, result.unlabeled)}
-<h2>Coverage</h2><ul>{coverage}</ul>
-<h2>Reproducibility manifest</h2><pre>{_e(manifest)}</pre>
-</body></html>
+<{h}>Exposure by actor</{h}>{_chart(result)}
+<{h}>Flow graph</{h}>{graph}
+<{h}>Labeled endpoints</{h}>{_endpoints(result, result.exposure)}
+<{h}>Top paths</{h}>{_paths(result)}
+<{h}>Largest unlabeled endpoints (leads)</{h}>{_endpoints(result, result.unlabeled)}
+<{h}>Coverage</{h}><ul>{coverage}</ul>
+<{h}>Reproducibility manifest</{h}><pre>{_e(manifest)}</pre>
 """

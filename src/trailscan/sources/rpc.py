@@ -247,6 +247,14 @@ class RpcClient:
         """GET ``path`` below the endpoint URL (a REST API such as TronGrid's or a Cosmos LCD) and parse its
         JSON, with the same request budget, retries, backoff and failover as JSON-RPC calls. An HTTP 4xx answer
         with a JSON body is returned as :class:`JsonRpcError` with the HTTP status as its code."""
+        return self._rest(path, params, None)
+
+    def post_json(self, path: str, body: Any, params: dict[str, Any] | None = None) -> Any:
+        """POST the JSON ``body`` to ``path`` below the endpoint URL (a Tron node's ``/wallet/*`` API), with the same
+        budget, retries, failover and answers as :meth:`get_json`."""
+        return self._rest(path, params, orjson.dumps(body))
+
+    def _rest(self, path: str, params: dict[str, Any] | None, body: bytes | None) -> Any:
         last_error: RpcError | None = None
         for endpoint_try in range(len(self.urls)):
             url_index = (self._active + endpoint_try) % len(self.urls)
@@ -255,7 +263,9 @@ class RpcClient:
             query = dict(httpx.URL(base).params)
             query.update({k: str(v) for k, v in (params or {}).items()})
             def send(u: str = url, q: dict[str, str] = query) -> httpx.Response:
-                return self._http.get(u, params=q)
+                if body is None:
+                    return self._http.get(u, params=q)
+                return self._http.post(u, params=q, content=body)
 
             try:
                 answer = self._with_retries(base, send, _parse_rest, 1, [path.split("?")[0]])
