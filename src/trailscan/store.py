@@ -16,7 +16,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -136,10 +136,12 @@ class Batch:
     approvals: dict[str, list[Any]]
     blocks: dict[int, tuple[str, int | None, bool]]  # number -> (hash, time, finalized)
     coverage: list[tuple[str, str, int, int, str]]  # (scope, subject, lo, hi, method)
+    # transactions' senders and targets, where the source reads them with the records
+    senders: list[tuple[str, int, int | None, str, str | None]] = field(default_factory=list)
 
     @classmethod
     def empty(cls) -> Batch:
-        return cls({c: [] for c, _, _ in TRANSFER_COLUMNS}, {c: [] for c, _, _ in APPROVAL_COLUMNS}, {}, [])
+        return cls({c: [] for c, _, _ in TRANSFER_COLUMNS}, {c: [] for c, _, _ in APPROVAL_COLUMNS}, {}, [], [])
 
     @property
     def size(self) -> int:
@@ -306,6 +308,9 @@ class Store:
                     "subject": pa.array(subject, pa.string()), "lo": pa.array(lo, pa.uint64()),
                     "hi": pa.array(hi, pa.uint64()), "method": pa.array(method, pa.string()),
                 })
+            if batch.senders:  # (tx_hash, block, tx_index, tx_from, tx_to)
+                self.con.executemany("INSERT OR REPLACE INTO tx_senders VALUES (?, ?, ?, ?, ?, ?)",
+                                     [(chain, *row) for row in batch.senders])
             # after the headers: rows without a block time take it from the blocks table
             counts = self._insert_new("transfers", _staged(TRANSFER_COLUMNS, batch.transfers), ("tx_hash", "locator"))
             approvals = self._insert_new("approvals", _staged(APPROVAL_COLUMNS, batch.approvals),

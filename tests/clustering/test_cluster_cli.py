@@ -26,7 +26,7 @@ def fetched(world_node: tuple[Anvil, World], tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--heuristics", "nope"], "Error: unknown heuristic 'nope'; use one of deposit-reuse, airdrop, "
-                               "self-authorization, first-funder, consolidation"),
+                               "self-authorization, first-funder, consolidation, program-payment"),
     (["--param", "deposit-reuse.tau=abc"], "Error: deposit-reuse.tau must be a whole number, not 'abc'; "
                                            "most blocks between a deposit and its sweep (default 10000)"),
     (["--param", "deposit-reuse.tau=0"], "Error: deposit-reuse.tau = 0 is out of range; use 1 or more"),

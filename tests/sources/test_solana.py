@@ -38,6 +38,8 @@ def sig(name: str) -> str:
 RENTER, HOST, PAYER = key("renter"), key("gpu host"), key("fee payer")
 RENTER_NOS, HOST_NOS, RENTER_USDC, HOST_USDC = key("renter nos"), key("host nos"), key("renter usdc"), key("host usdc")
 PROGRAM = key("a marketplace program")
+NOSANA_JOBS = "nosJhNRqr2bc9g1nfGDcXXTXvYUmxD4cVwy2pMWhrYM"  # labeled gpu-marketplace in the shipped labels
+VAULT, VAULT_NOS = key("a job's escrow vault (program-derived)"), key("the vault's NOS account")
 
 
 def _keys(*accounts: str) -> list[dict[str, Any]]:
@@ -100,12 +102,24 @@ def _world() -> tuple[dict[str, dict[str, Any]], dict[str, list[tuple[str, int, 
     failed = {"InstructionError": [0, {"Custom": 1}]}
     txs[sig("failed")] = _tx(150, sig("failed"), [RENTER, HOST, SYSTEM_PROGRAM], [_system(RENTER, HOST, 7)],
                              err=failed)
-    # 5. later than the head asked for
+    # 5. the renter posts a GPU job: Nosana's jobs program takes 25 NOS into the job's vault (an inner transfer)
+    post = {"parsed": {"info": {"authority": RENTER, "destination": VAULT_NOS, "mint": NOS, "source": RENTER_NOS,
+                                "tokenAmount": {"amount": "25000000", "decimals": 6, "uiAmount": 25.0,
+                                                "uiAmountString": "25"}}, "type": "transferChecked"},
+            "program": "spl-token", "programId": TOKEN_PROGRAMS[0], "stackHeight": 2}
+    txs[sig("job")] = _tx(
+        160, sig("job"), [RENTER, RENTER_NOS, VAULT_NOS, NOSANA_JOBS, TOKEN_PROGRAMS[0]],
+        [{"accounts": [RENTER, RENTER_NOS, VAULT_NOS], "data": "5g8Hk", "programId": NOSANA_JOBS,
+          "stackHeight": None}], inner=[{"index": 0, "instructions": [post]}],
+        balances=[_balance(1, NOS, RENTER, 10**9, 6, TOKEN_PROGRAMS[0]),
+                  _balance(2, NOS, VAULT, 0, 6, TOKEN_PROGRAMS[0])])
+    # 6. later than the head asked for
     txs[sig("late")] = _tx(900, sig("late"), [RENTER, HOST, SYSTEM_PROGRAM], [_system(RENTER, HOST, 9)])
     lists = {
-        RENTER: [(sig("late"), 900, None), (sig("failed"), 150, failed), (sig("usdc"), 140, None),
+        RENTER: [(sig("late"), 900, None), (sig("job"), 160, None), (sig("failed"), 150, failed),
+                 (sig("usdc"), 140, None),
                  (sig("sol"), 100, None)],
-        RENTER_NOS: [(sig("refund"), 120, None)],
+        RENTER_NOS: [(sig("job"), 160, None), (sig("refund"), 120, None)],
         RENTER_USDC: [(sig("usdc"), 140, None)],
     }
     # many older signatures of the renter, to make paging happen (1,000 a page): transfers elsewhere
@@ -168,7 +182,8 @@ def test_native_spl_and_token_2022_transfers_with_owners(node: Replay, tmp_path:
         rows = {t.tx_hash: t for t in store.transfers(RENTER, chain="solana:mainnet")}
         accounts = dict(((h, loc), (a, b)) for h, loc, a, b in store.con.execute(
             "SELECT tx_hash, locator, from_account, to_account FROM transfers").fetchall())
-    assert set(rows) == {sig("sol"), sig("refund"), sig("usdc")}  # not the failed one, not the one after the head
+    # not the failed one, not the one after the head
+    assert set(rows) == {sig("sol"), sig("refund"), sig("usdc"), sig("job")}
     sol = rows[sig("sol")]
     assert (sol.kind, sol.asset, sol.amount, sol.decimals, sol.locator) == ("native", "native", 2 * 10**9, 9, "ix:0")
     assert (sol.from_address, sol.to_address, sol.block_number, sol.block_time) == (RENTER, HOST, 100,
@@ -191,7 +206,7 @@ def test_paging_resume_and_rate_limits(node: Replay, tmp_path: Path) -> None:
         pages = [p for verb, _, methods in node.seen if verb == "POST" for p in methods
                  if p == "getSignaturesForAddress"]
         assert len(pages) >= 2 + 2  # the renter's list took two pages; one for each token account
-        assert first.retries >= 2 and sum(first.records.values()) == 3
+        assert first.retries >= 2 and sum(first.records.values()) == 4
         node.seen.clear()
         again = source.fetch(store, [RENTER])
         assert sum(again.records.values()) == 0
@@ -226,7 +241,7 @@ def test_the_cli_fetches_and_traces_solana(node: Replay, tmp_path: Path, capsys:
     listed = json.loads(capsys.readouterr().out)["results"]
     # 2**70 + 1 raw units of a 6-decimal token, exact
     assert {(t["kind"], t["amount"]) for t in listed} == {("native", "2"), ("spl", "1180591620717411.303425"),
-                                                           ("spl", "1.5")}
+                                                           ("spl", "1.5"), ("spl", "25")}
     assert main(["trace", RENTER, "--store", store, "--format", "json"]) == 0
     result = json.loads(capsys.readouterr().out)["results"][0]
     ends = {e["node"]: e for e in result["unlabeled_endpoints"] + result["exposure"]}
@@ -238,3 +253,23 @@ def test_the_cli_fetches_and_traces_solana(node: Replay, tmp_path: Path, capsys:
                  "--store", store]) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and all(line.startswith("Error: ") for line in err)
+
+
+def test_a_payment_to_a_marketplace_program_is_recognised(node: Replay, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The job's vault is in no label set; the transaction calls Nosana's jobs program, which is: clustering's
+    program-payment heuristic labels the vault, and the trace ends at a GPU marketplace."""
+    store = str(tmp_path / "case.duckdb")
+    assert main(["fetch", "--chain", "solana", "--rpc", node.url, "--address", RENTER, "--store", store]) == 0
+    with Store(store, read_only=True) as db:
+        assert db.con.execute("SELECT tx_from, tx_to FROM tx_senders WHERE tx_hash = ?",
+                              [sig("job")]).fetchall() == [(RENTER, NOSANA_JOBS)]
+    assert main(["cluster", "--chain", "solana", "--store", store]) == 0
+    capsys.readouterr()
+    assert main(["trace", RENTER, "--store", store, "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)["results"][0]
+    (vault,) = [e for e in result["exposure"] if e["node"] == VAULT]
+    assert vault["category"] == "gpu-marketplace" and vault["direct"]
+    assert vault["labels"][0]["label"] == "payment account of Nosana Jobs program"
+    assert {a["asset"]: a["raw"] for a in vault["amounts"]} == {NOS: "25000000"}
+    assert sig("job") in vault["labels"][0]["source"]  # the evidence names the transaction

@@ -12,10 +12,12 @@ from .base import Heuristic, Param
 from .consolidation import Consolidation
 from .deposit_reuse import DepositReuse
 from .first_funder import FirstFunder
+from .program_payment import ProgramPayment
 from .self_authorization import SelfAuthorization
 
 ENTRY_POINT_GROUP = "trailscan.heuristics"
-BUILTINS: tuple[type[Heuristic], ...] = (DepositReuse, Airdrop, SelfAuthorization, FirstFunder, Consolidation)
+BUILTINS: tuple[type[Heuristic], ...] = (DepositReuse, Airdrop, SelfAuthorization, FirstFunder, Consolidation,
+                                          ProgramPayment)
 
 __all__ = ["BUILTINS", "ENTRY_POINT_GROUP", "Heuristic", "Param", "get_heuristic", "registry"]
 

@@ -69,10 +69,11 @@ class Source(ABC):
 def registry() -> dict[str, type[Source]]:
     """Every source by the chain family it serves: the built-in ones, then plug-ins."""
     from ..plugins import load
+    from .cosmos import CosmosSource
     from .evm import EvmSource
     from .solana import SolanaSource
 
-    builtins: dict[str, type[Source]] = {cls.NAME: cls for cls in (EvmSource, SolanaSource)}
+    builtins: dict[str, type[Source]] = {cls.NAME: cls for cls in (EvmSource, SolanaSource, CosmosSource)}
     return load("trailscan.sources", Source, builtins, "source")  # type: ignore[type-abstract]
 
 

@@ -72,7 +72,7 @@ NATIVE_DENOMS = {"cosmos:akashnet-2": "uakt"}
 _COIN = re.compile(r"([0-9]+)([a-zA-Z][a-zA-Z0-9/:._-]{2,127})")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
-_LCD_HINT = "pass the chain's LCD (REST API) URL, usually port 1317, not a CometBFT or JSON-RPC URL"
+_LCD_HINT = "pass the chain's LCD (REST API) URL as --rpc, usually port 1317, not a CometBFT RPC or JSON-RPC URL"
 
 Coins = list[tuple[str, int]]
 
@@ -178,12 +178,13 @@ class CosmosSource(PagedSource):
             # a non-JSON answer, or a 4xx without a JSON body: a JSON-RPC endpoint (EVM, Solana) or a web page
             if not isinstance(exc, RpcProtocolError) and (type(exc) is not RpcError or exc.code is not None):
                 raise
-            found = exc.message.removesuffix(f" ({exc.endpoint})").replace("the RPC endpoint ", "it ")
+            found = re.sub(r"^the (RPC )?endpoint ", "it ", exc.message.removesuffix(f" ({exc.endpoint})"))
             raise RpcChainMismatch(f"the endpoint is not a Cosmos LCD: asked for node_info, {found}",
                                    endpoint=self.client.endpoint, hint=_LCD_HINT) from None
         if isinstance(answer, JsonRpcError):
-            raise RpcChainMismatch(f"the endpoint is not a Cosmos LCD: GET node_info answered HTTP {answer.code} "
-                                   f"({answer.message[:80]})", endpoint=self.client.endpoint, hint=_LCD_HINT)
+            raise RpcChainMismatch(f"the endpoint is not a Cosmos LCD: asked for node_info, it answered HTTP "
+                                   f"{answer.code} ({answer.message[:80]})", endpoint=self.client.endpoint,
+                                   hint=_LCD_HINT)
         info = answer.get("default_node_info") if isinstance(answer, dict) else None
         if not isinstance(info, dict) or not isinstance(info.get("network"), str):
             raise RpcChainMismatch("the endpoint is not a Cosmos LCD: node_info has no default_node_info.network",

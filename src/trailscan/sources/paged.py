@@ -35,6 +35,7 @@ class Page:
     accounts: dict[tuple[str, str], tuple[str | None, str | None]] = field(default_factory=dict)
     tx_index: dict[str, int] = field(default_factory=dict)  # tx hash -> position in its block, where known
     tx_from: dict[str, str] = field(default_factory=dict)  # tx hash -> the account that signed / paid for it
+    tx_to: dict[str, str] = field(default_factory=dict)  # tx hash -> the program or contract it called
     tokens: list[Token] = field(default_factory=list)
     method: str = ""
 
@@ -108,5 +109,8 @@ def _batch(page: Page, scope: str, subject: str) -> Batch:
                               ("from_account", accounts[0]), ("to_account", accounts[1])):
             t[column].append(value)
         batch.blocks.setdefault(r.block_number, (r.block_hash, r.block_time, True))
+    blocks = {r.tx_hash: r.block_number for r in page.transfers}
+    batch.senders += [(tx, blocks[tx], page.tx_index.get(tx), sender, page.tx_to.get(tx))
+                      for tx, sender in page.tx_from.items() if tx in blocks]
     batch.coverage.append((scope, subject, page.lo, page.hi, page.method))
     return batch

@@ -17,7 +17,9 @@ How a wallet's history is read, exactly, for the slots [lo, hi]:
    owners (from the transaction's pre/post token balances, else ``getAccountInfo``), and the accounts are
    kept in ``from_account`` / ``to_account``. Its mint and decimals come from the instruction or the balances.
 
-Slots are the heights; a slot's block hash is not read (the store keeps ""); the fee payer is ``tx_from``.
+Slots are the heights; a slot's block hash is not read (the store keeps ""); the fee payer is the sender and the
+first program called that is not plumbing (system, token, associated-token, compute-budget, memo) the target of
+each transaction (``tx_senders``): a payment made in a call to a marketplace's program is recognised by it.
 Limits: a token account closed before the fetch is not found in step 1, so payments it received are missed
 unless the wallet itself signed them; rent deposits (``createAccount``) are not recorded as transfers.
 """
@@ -37,6 +39,10 @@ CLUSTERS = {MAINNET_GENESIS: "mainnet-beta", "EtWTRABZaYq6iMfeYKouRu166VU2xqa1wc
             "4uhcVJyU9pJkvQyS88uRDiswHXSCkY3zQawwpjk2NsNY": "testnet"}
 SYSTEM_PROGRAM = "11111111111111111111111111111111"
 TOKEN_PROGRAMS = ("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
+# programs every kind of transaction calls: never the application a transaction is for
+PLUMBING = {SYSTEM_PROGRAM, *TOKEN_PROGRAMS, "ComputeBudget111111111111111111111111111111",
+            "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL", "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr",
+            "Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo"}
 SIGNATURE_PAGE = 1_000  # the most getSignaturesForAddress returns at once
 TX_CHUNK = 100  # getTransaction calls in one batch, and (at least) the signatures of one committed page
 FINALIZED = {"commitment": "finalized"}
@@ -188,6 +194,9 @@ class SolanaSource(PagedSource):
             decimals = (balance.get("uiTokenAmount") or {}).get("decimals")
             mints[account] = (str(balance["mint"]), int(decimals) if decimals is not None else None)
         page.tx_from[signature] = keys[0]
+        apps = [str(ix.get("programId")) for ix in message["instructions"] if ix.get("programId") not in PLUMBING]
+        if apps:  # the application the transaction calls (a marketplace's program), as an EVM tx's target
+            page.tx_to[signature] = apps[0]
         inner = {int(group["index"]): group["instructions"] for group in meta.get("innerInstructions") or []}
         for i, outer in enumerate(message["instructions"]):
             steps = [(f"ix:{i}", outer)] + [(f"ix:{i}.{j}", ix) for j, ix in enumerate(inner.get(i, []))]
