@@ -8,6 +8,7 @@ family it belongs to and the form the chain expects (a 0x address given for Tron
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 
@@ -235,3 +236,15 @@ def _refuse_other_family(address: str, text: str, family: str, hint: str) -> Non
             family == "solana" and other.startswith("a Solana")):
         return
     raise AddressError(address, f"this is {other}, but {_EXPECTED[family]}", hint=hint)
+
+
+# -- Cosmos module accounts -------------------------------------------------------------------------------------
+
+
+def module_address(prefix: str, name: str) -> str:
+    """The account of the Cosmos SDK module ``name`` (x/auth ``NewModuleAddress``): the first 20 bytes of
+    sha256(name), in bech32 with the chain's ``prefix``."""
+    words = bech32.convertbits(hashlib.sha256(name.encode()).digest()[:20], 8, 5)
+    if words is None:  # pragma: no cover - 8-to-5 bit conversion of whole bytes always succeeds
+        raise ValueError(name)
+    return str(bech32.bech32_encode(prefix, words))

@@ -24,6 +24,10 @@ class Chain:
     chain_id: int | None = None
     aliases: tuple[str, ...] = ()
     normalize: Callable[[str], str] = field(default=normalize_evm, repr=False, compare=False)
+    prefix: str | None = None  # bech32 prefix of its accounts (Cosmos chains)
+    native_denom: str | None = None  # the bank denom of its native coin (Cosmos chains)
+    # Cosmos SDK modules whose accounts are labeled by derivation: (module, label, category, actor)
+    module_accounts: tuple[tuple[str, str, str, str], ...] = ()
 
     @property
     def is_evm(self) -> bool:
@@ -48,7 +52,9 @@ CHAINS: tuple[Chain, ...] = (
     _evm("avalanche", 43114, "AVAX", 1, "avax", "avalanche-c"),
     Chain("solana", "solana:mainnet", "solana", "SOL", 9, 32, None, ("sol",), normalize_solana),
     Chain("tron", "tron:mainnet", "tron", "TRX", 6, 20, None, ("trx",), normalize_tron),
-    Chain("akash", "cosmos:akashnet-2", "cosmos", "AKT", 6, 1, None, (), make_bech32_normalizer("akash")),
+    Chain("akash", "cosmos:akashnet-2", "cosmos", "AKT", 6, 1, None, (), make_bech32_normalizer("akash"), "akash",
+          "uakt", (("escrow", "Akash escrow module account (deployment deposits, lease payments)", "gpu-marketplace",
+                    "akash"),)),
 )
 
 _BY_NAME = {alias: c for c in CHAINS for alias in (c.name, c.key, *c.aliases)}

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..errors import LabelError
 from ..gcpause import paused_gc
 from .actorpack import read_actors
+from .derived import derived_tags
 from .model import SHIPPED, Actor, Problem, Tag, TokenInfo
 from .registry import LabelSet
 from .tagpack import read_pack
@@ -104,7 +105,7 @@ def load_labels(extra_dirs: Sequence[Path | str] | None = None, include_shipped:
             raise content.problems[0].error()
     with paused_gc():
         return LabelSet(
-            [c.tags for c in contents],
+            [derived_tags() if include_shipped else [], *(c.tags for c in contents)],
             actors=[a for c in contents for a in c.actors],
             tokens=[t for c in contents for t in c.tokens],
         )

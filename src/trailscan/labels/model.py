@@ -45,6 +45,8 @@ class Tag(NamedTuple):
     def cited(self) -> str:
         """Where the tag is written, as a report cites it: shipped packs by their name in trailscan's labels/
         folder (not a path on this machine), case packs by their path."""
+        if self.origin == "derivation":
+            return f"derived by {self.pack}"
         if self.layer == SHIPPED:
             return f"trailscan labels/{self.pack.replace(chr(92), '/').rsplit('/', 1)[-1]}:{self.line}"
         return self.where

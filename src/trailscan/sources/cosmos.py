@@ -46,15 +46,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-import bech32
-
+from ..addresses import module_address
 from ..chains import Chain
 from ..errors import RpcChainMismatch, RpcError, RpcProtocolError
 from ..model import Transfer
@@ -65,24 +63,12 @@ METHOD = "cosmos/tx/v1beta1/txs"
 NODE_INFO = "cosmos/base/tendermint/v1beta1/node_info"
 LATEST_BLOCK = "cosmos/base/tendermint/v1beta1/blocks/latest"
 
-# Per chain key: the bech32 prefix of its accounts and its native (fee / staking) denom.
-PREFIXES = {"cosmos:akashnet-2": "akash"}
-NATIVE_DENOMS = {"cosmos:akashnet-2": "uakt"}
-
 _COIN = re.compile(r"([0-9]+)([a-zA-Z][a-zA-Z0-9/:._-]{2,127})")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 _LCD_HINT = "pass the chain's LCD (REST API) URL as --rpc, usually port 1317, not a CometBFT RPC or JSON-RPC URL"
 
 Coins = list[tuple[str, int]]
-
-
-def module_address(prefix: str, name: str) -> str:
-    """The account address of the Cosmos SDK module ``name``: the first 20 bytes of sha256(name), in bech32."""
-    words = bech32.convertbits(hashlib.sha256(name.encode()).digest()[:20], 8, 5)
-    if words is None:  # pragma: no cover - 8-to-5 bit conversion of whole bytes always succeeds
-        raise ValueError(name)
-    return str(bech32.bech32_encode(prefix, words))
 
 
 def parse_coins(text: str) -> Coins:
@@ -157,8 +143,8 @@ class CosmosSource(PagedSource):
 
     def __init__(self, client: RpcClient, chain: Chain) -> None:
         super().__init__(client, chain)
-        self.prefix = PREFIXES.get(chain.key, chain.name)
-        self.native_denom = NATIVE_DENOMS.get(chain.key, "u" + chain.native_symbol.lower())
+        self.prefix = chain.prefix or chain.name
+        self.native_denom = chain.native_denom or "u" + chain.native_symbol.lower()
         self.network = chain.key.split(":", 1)[1]
         self.fee_collector = module_address(self.prefix, "fee_collector")
         self.escrow = module_address(self.prefix, "escrow")
