@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -438,3 +439,23 @@ def test_doctor_rows(sdk: str, style: str) -> None:
     assert report["endpoint"] == server.url and report["network"] == "akashnet-2" and report["head"] == 1000
     assert report["tx_search"].startswith(style) and report["cosmos_sdk"] == f"v{sdk}.1"
 
+
+
+def test_the_cli_fetches_akash_and_the_trace_ends_at_the_escrow(tmp_path: Any,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Through the real commands: fetch --chain akash, then trace: the deposits reach Akash's escrow, which the
+    derived module-account label names a GPU marketplace."""
+    from trailscan.cli import main
+
+    store = str(tmp_path / "case.duckdb")
+    with Replay(rest=Lcd(world()).routes()) as server:
+        assert main(["doctor", "--chain", "akash", "--rpc", server.url]) == 0
+        assert main(["fetch", "--chain", "akash", "--rpc", server.url, "--address", ALICE, "--store", store]) == 0
+        capsys.readouterr()
+        assert main(["trace", ALICE, "--store", store, "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)["results"][0]
+    (escrow,) = [e for e in result["exposure"] if e["node"] == ESCROW]
+    assert (escrow["category"], escrow["actor"]) == ("gpu-marketplace", "akash")
+    assert escrow["labels"][0]["source"].startswith("derived: the Cosmos SDK account of module 'escrow'")
+    # alice received 1.5 AKT from bob before depositing 5 + 2 AKT: all of what she sent is traced as hers
+    assert {a["asset"]: a["raw"] for a in escrow["amounts"]} == {"native": "7000000"}

@@ -5,6 +5,7 @@ for the whole frontier, never one per address."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
@@ -18,6 +19,9 @@ from .model import LabelRef
 
 if TYPE_CHECKING:
     from .index import TraceIndex
+
+
+_NUMBERS = re.compile(r"\d+")
 
 
 class Row(NamedTuple):
@@ -39,11 +43,10 @@ class Row(NamedTuple):
 
 
 def position(locator: str) -> tuple[int, ...]:
-    """Where a record sits inside its transaction: a log's index, or a call's trace address (depth first)."""
-    kind, _, rest = locator.partition(":")
-    if kind == "log":
-        return tuple(int(p) for p in rest.split(":"))
-    return tuple(int(p) for p in rest.split(".")) if rest else ()
+    """Where a record sits inside its transaction, from the numbers of its locator in order: a log's index
+    (``log:3``), a call's trace address (``call:0.1``, depth first), an instruction (``ix:2.0``), an event and
+    coin (``event:10:0``)."""
+    return tuple(int(p) for p in _NUMBERS.findall(locator.partition(":")[2]))
 
 
 @dataclass(eq=False)
