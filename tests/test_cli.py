@@ -77,7 +77,8 @@ BAD_INPUT = [
      "Error: --from-block 9 is after --to-block 3; swap them, or omit one"),
     ([], 1, "Error: nothing to fetch; give at least one --address or --token"),
     (["--address", ALICE, "--chain", "solana"], 1,
-     "Error: fetching solana is not supported yet; EVM chains only for now"),
+     f"Error: invalid address '{ALICE}': this is an EVM (hex) address, but solana addresses are base58 of 32 bytes; "
+     "pass the address as Solana shows it (base58), or pick the address's chain with --chain"),
     (["--address", ALICE, "--format", "xml"], 2,
      "Error: Invalid value for '--format' / '-f': Value error, 'xml' is not one of 'table', 'json', 'csv', "
      "'markdown'; see 'trailscan fetch --help'"),
