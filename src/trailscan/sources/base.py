@@ -72,8 +72,10 @@ def registry() -> dict[str, type[Source]]:
     from .cosmos import CosmosSource
     from .evm import EvmSource
     from .solana import SolanaSource
+    from .tron import TronSource
 
-    builtins: dict[str, type[Source]] = {cls.NAME: cls for cls in (EvmSource, SolanaSource, CosmosSource)}
+    builtins: dict[str, type[Source]] = {cls.NAME: cls for cls in (EvmSource, SolanaSource, CosmosSource,
+                                                                   TronSource)}
     return load("trailscan.sources", Source, builtins, "source")  # type: ignore[type-abstract]
 
 

@@ -223,18 +223,23 @@ class RpcClient:
                 for i, (m, p) in enumerate(calls)
             ]
         )
+        methods = [m for m, _ in calls]
+        answers: list[Any] = self._failover(
+            lambda url: self._post_with_retries(url, body, first, len(calls), methods))
+        return answers
+
+    def _failover(self, attempt: Callable[[str], Any]) -> Any:
+        """``attempt`` on the active endpoint, then on each failover in turn; the one that answers stays active."""
         last_error: RpcError | None = None
         for endpoint_try in range(len(self.urls)):
             url_index = (self._active + endpoint_try) % len(self.urls)
             try:
-                answers = self._post_with_retries(self.urls[url_index], body, first, len(calls),
-                                                  [m for m, _ in calls])
+                answer = attempt(self.urls[url_index])
             except RpcError as exc:
                 last_error = exc
                 continue
-            if url_index != self._active:
-                self._active = url_index
-            return answers
+            self._active = url_index
+            return answer
         assert last_error is not None
         raise last_error
 
@@ -255,28 +260,19 @@ class RpcClient:
         return self._rest(path, params, orjson.dumps(body))
 
     def _rest(self, path: str, params: dict[str, Any] | None, body: bytes | None) -> Any:
-        last_error: RpcError | None = None
-        for endpoint_try in range(len(self.urls)):
-            url_index = (self._active + endpoint_try) % len(self.urls)
-            base = self.urls[url_index]
+        def attempt(base: str) -> Any:
             url = base.split("?", 1)[0].rstrip("/") + "/" + path.lstrip("/")
-            query = dict(httpx.URL(base).params)
+            query = dict(httpx.URL(base).params)  # a key in the endpoint's query string stays in every request
             query.update({k: str(v) for k, v in (params or {}).items()})
-            def send(u: str = url, q: dict[str, str] = query) -> httpx.Response:
-                if body is None:
-                    return self._http.get(u, params=q)
-                return self._http.post(u, params=q, content=body)
 
-            try:
-                answer = self._with_retries(base, send, _parse_rest, 1, [path.split("?")[0]])
-            except RpcError as exc:
-                last_error = exc
-                continue
-            if url_index != self._active:
-                self._active = url_index
-            return answer
-        assert last_error is not None
-        raise last_error
+            def send() -> httpx.Response:
+                if body is None:
+                    return self._http.get(url, params=query)
+                return self._http.post(url, params=query, content=body)
+
+            return self._with_retries(base, send, _parse_rest, 1, [path.split("?")[0]])
+
+        return self._failover(attempt)
 
     def _with_retries(self, url: str, send: Callable[[], httpx.Response], parse: Callable[[bytes, int], Any],
                       n: int, methods: list[str]) -> Any:

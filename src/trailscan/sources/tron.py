@@ -88,9 +88,11 @@ class _Listing:
     """One account listing, read page by page in ascending block order within a time window."""
 
     def __init__(self, source: TronSource, path: str, params: dict[str, str], lo: int, hi: int,
-                 parse: Callable[[list[Any]], list[_Row]]) -> None:
+                 parse: Callable[[list[Any], dict[str, set[int]]], list[_Row]]) -> None:
         self.source, self.path, self.params, self.lo, self.hi, self.parse = source, path, params, lo, hi, parse
         self.rows: list[_Row] = []
+        # transaction -> the logs its listed transfers matched so far: one transaction's transfers may straddle pages
+        self.matched: dict[str, set[int]] = {}
         self.safe = lo - 1  # every record up to this block has been read
         self.fingerprint: str | None = None
         self.last_block = -1
@@ -101,7 +103,7 @@ class _Listing:
             params["fingerprint"] = self.fingerprint
         answer = self.source.rest(self.path, params, None)
         data, fingerprint = _listing_page(self.source, self.path, answer)
-        rows = self.parse(data)
+        rows = self.parse(data, self.matched)
         for row in rows:
             if row.block < self.last_block:
                 raise self.source.bad(f"{self.path} listed block {row.block} after block {self.last_block}",
@@ -157,13 +159,11 @@ class TronSource(PagedSource):
                                        ("head", head.number), ("head_time", head.timestamp // 1000)]
         probe = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"  # the USDT-TRC20 contract: an account every index knows
         for method in (METHOD_TRX, METHOD_TRC20):
-            answer = self._try(lambda m=method: self.client.get_json(
-                m.format(address=probe), {"only_confirmed": "true", "limit": "1"}))
-            rows.append((method, "yes" if isinstance(answer, dict) and isinstance(answer.get("data"), list)
-                         else "no"))
-        answer = self._try(lambda: self.client.post_json(PATH_INFO, {"value": "0" * 64}))
-        rows.append((PATH_INFO, "yes" if isinstance(answer, dict) and "jsonrpc" not in answer
-                     and "Error" not in answer else "no"))
+            answer = self._try(method.format(address=probe), {"only_confirmed": "true", "limit": "1",
+                                                              "order_by": "block_timestamp,asc"}, None)
+            rows.append((method, "yes" if answer is not None and isinstance(answer.get("data"), list) else "no"))
+        answer = self._try(PATH_INFO, None, {"value": "0" * 64})
+        rows.append((PATH_INFO, "yes" if answer is not None else "no"))
         return rows
 
     # -- history --------------------------------------------------------------------------------------------------
@@ -187,7 +187,7 @@ class TronSource(PagedSource):
             yield _page(cursor, boundary, [row for s in streams for row in s.take(boundary)])
             cursor = boundary + 1
 
-    def _trx_rows(self, data: list[Any]) -> list[_Row]:
+    def _trx_rows(self, data: list[Any], _: dict[str, set[int]]) -> list[_Row]:
         rows = []
         for item in data:
             if isinstance(item, dict) and "internal_tx_id" in item:
@@ -229,14 +229,13 @@ class TronSource(PagedSource):
                     self._address(to, what), NATIVE, amount, self.chain.native_decimals, METHOD_TRX))
         return row
 
-    def _trc20_rows(self, data: list[Any]) -> list[_Row]:
+    def _trc20_rows(self, data: list[Any], matched: dict[str, set[int]]) -> list[_Row]:
         what = METHOD_TRC20
         listed = []
         for item in data:
             tx = _txid(self, _field(self, item, "transaction_id", what), what)
             millis = _uint(self, _field(self, item, "block_timestamp", what), f"{what} block_timestamp")
             listed.append((tx, millis, item))
-        used: dict[str, set[int]] = {}
         rows = []
         for tx, millis, item in listed:
             receipt = self.receipt(tx)
@@ -255,7 +254,7 @@ class TronSource(PagedSource):
             if not isinstance(value, str) or not _DECIMAL.match(value):
                 raise self.bad(f"{what} answered a malformed value {str(value)[:40]!r} in transaction {tx}")
             amount = int(value)
-            index = self._log_index(receipt, tx, used.setdefault(tx, set()), token, sender, receiver, amount)
+            index = self._log_index(receipt, tx, matched.setdefault(tx, set()), token, sender, receiver, amount)
             decimals = info.get("decimals")
             decimals = decimals if isinstance(decimals, int) and not isinstance(decimals, bool) and \
                 0 <= decimals <= 255 else None
@@ -303,6 +302,8 @@ class TronSource(PagedSource):
             raise RpcProtocolError(f"the endpoint has no solidified block {number}", endpoint=self.client.endpoint,
                                    hint="pass a lower --to-block, or retry later")
         raw = _field(self, _field(self, answer, "block_header", PATH_BLOCK), "raw_data", PATH_BLOCK)
+        if not isinstance(raw, dict):
+            raise self.bad(f"{PATH_BLOCK} answered a malformed block header")
         found = _uint(self, raw.get("number", 0), f"{PATH_BLOCK} number")  # block 0 has neither number
         millis = _uint(self, raw.get("timestamp", 0), f"{PATH_BLOCK} timestamp")  # nor timestamp
         block_id = answer.get("blockID")
@@ -361,9 +362,10 @@ class TronSource(PagedSource):
         return RpcChainMismatch(f"the endpoint does not answer {api} ({path}): it {found}",
                                 endpoint=self.client.endpoint, hint=_HINT_TRON)
 
-    def _try(self, call: Callable[[], Any]) -> Any:
+    def _try(self, path: str, params: dict[str, str] | None, body: Any) -> dict[str, Any] | None:
+        """:meth:`rest`, or None where the endpoint does not answer it usably."""
         try:
-            return call()
+            return self.rest(path, params, body)
         except RpcUnreachable:
             raise
         except RpcError:
