@@ -91,3 +91,40 @@ def test_the_report_shows_both_legs(case: tuple[Path, Path]) -> None:
 def test_malformed_links_are_one_line_errors(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         parse_link(text)
+
+
+def test_a_usdt_leg_on_tron_and_a_payment_to_a_solana_gpu_marketplace_in_one_report(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The issue's whole trail: a company wallet on Tron pays USDT into a bridge's deposit address; the value
+    continues on Solana at the wallet the bridge paid, which posts a GPU job on Nosana: its payment into the job's
+    vault ends the trail at a GPU marketplace (the program-payment heuristic names the vault). One report."""
+    from ..sources.test_solana import NOS, NOSANA_JOBS, VAULT
+    from ..sources.test_tron import BOB, FakeTronGrid, account, block_time
+    from ..sources.test_tron import USDT as TRON_USDT
+
+    store, page = str(tmp_path / "case.duckdb"), tmp_path / "trail.html"
+    company, bridge = account("an ai company's tron wallet"), account("a bridge's deposit address on tron")
+    tron = FakeTronGrid()
+    tron.token_tx("fund", 10, BOB, [(TRON_USDT, BOB, company, 1_000_000_000)], listed_for_signer=False)
+    tron.token_tx("bridge", 40, company, [(TRON_USDT, company, bridge, 900_000_000)])
+    with tron.server() as server:
+        assert main(["fetch", "--chain", "tron", "--rpc", server.url, "--address", company, "--store", store]) == 0
+    with solana_node(block_time(40) // 1000 + 3_600) as sol:  # the Solana side follows the bridge deposit
+        assert main(["fetch", "--chain", "solana", "--rpc", sol.url, "--address", RENTER, "--store", store]) == 0
+    assert main(["cluster", "--chain", "solana", "--store", store]) == 0
+    link = f"tron:{bridge}=solana:{RENTER}"
+    capsys.readouterr()
+    assert main(["trace", company, "--store", store, "--link", link, "--format", "json"]) == 0
+    first, second = json.loads(capsys.readouterr().out)["results"]
+    bridged = {e["node"]: e for e in first["unlabeled_endpoints"]}[bridge]
+    assert {a["asset"]: a["raw"] for a in bridged["amounts"]} == {TRON_USDT: "900000000"}
+    assert bridged["stopped_because"] == "linked"
+    (vault,) = [e for e in second["exposure"] if e["node"] == VAULT]
+    assert vault["category"] == "gpu-marketplace" and {a["asset"]: a["raw"] for a in vault["amounts"]} == {
+        NOS: "25000000"}
+    assert NOSANA_JOBS not in {e["node"] for e in second["exposure"]}  # the program itself received nothing
+    assert main(["trace", company, "--store", store, "--link", link, "--format", "html", "--out", str(page)]) == 0
+    dom = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "across 2 legs (tron:mainnet → solana:mainnet)" in dom and "900 USDT reached" in dom
+    assert "payment account of Nosana Jobs program" in dom and "https://tronscan.org/#/transaction/" in dom

@@ -114,6 +114,11 @@ def follow(store: Store, labels: LabelSet, first: TraceResult, links: list[Link]
                 f"{link.target} on {get_chain(link.target_chain).name} (link {link.evidence}): every transfer "
                 f"{link.target} made from block {since if since is not None else 'first'} on is traced as that "
                 "value; funds it held otherwise are not told apart")
+            for endpoint in leg.exposure + leg.unlabeled:  # where this leg ends, the next begins
+                if source in endpoint.addresses:
+                    endpoint.reason = "linked"
+            leg.coverage.append(f"the value that reached {source} continues as leg {len(legs) + 1} on "
+                                f"{get_chain(link.target_chain).name}, at {link.target}")
             legs.append(nxt)
             queue.append(nxt)
             if len(legs) >= max_legs:

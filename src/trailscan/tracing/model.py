@@ -100,7 +100,7 @@ class Endpoint:
     usd: Fraction | None
     share: Fraction | None  # of the traced USD value
     min_hops: int
-    reason: str  # service | hub | hop-limit | rests
+    reason: str  # service | hub | hop-limit | rests | unfetched | linked (another leg goes on from it)
     cluster: str | None = None
     cluster_evidence: dict[str, int] = field(default_factory=dict)
     paths: list[list[Hop]] = field(default_factory=list)
