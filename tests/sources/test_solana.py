@@ -235,6 +235,10 @@ def test_wrong_endpoints_and_malformed_answers(node: Replay, tmp_path: Path) -> 
 
 def test_the_cli_fetches_and_traces_solana(node: Replay, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = str(tmp_path / "case.duckdb")
+    assert main(["doctor", "--chain", "solana", "--rpc", node.url, "--format", "json"]) == 0
+    doctor = json.loads(capsys.readouterr().out)["results"][0]
+    assert (doctor["cluster"], doctor["head_slot (finalized)"], doctor["getSignaturesForAddress"]) == (
+        "mainnet-beta", 500, "yes")
     assert main(["fetch", "--chain", "solana", "--rpc", node.url, "--address", RENTER, "--store", store]) == 0
     capsys.readouterr()
     assert main(["transfers", RENTER, "--store", store, "--format", "json"]) == 0
