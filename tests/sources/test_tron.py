@@ -1,4 +1,5 @@
-"""TronSource against a loopback TronGrid: answers in TronGrid's wire format, read into a real store."""
+"""TronSource against a loopback TronGrid: answers in TronGrid's wire format (its v1 API, the node's HTTP API and
+its JSON-RPC at /jsonrpc), read into a real store."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ import pytest
 from tests.support.replay import HttpFault, Replay
 from trailscan.addresses import tron_from_hex, tron_to_hex
 from trailscan.chains import get_chain
-from trailscan.errors import RpcChainMismatch, RpcProtocolError
+from trailscan.cli import main
+from trailscan.errors import RpcChainMismatch, RpcError, RpcProtocolError
 from trailscan.ingest import FetchOptions
 from trailscan.model import Transfer
 from trailscan.sources.rpc import RpcClient
 from trailscan.sources.tron import METHOD_TRC20, METHOD_TRX, PATH_BLOCK, PATH_INFO, TRANSFER_TOPIC, TronSource
+from trailscan.sources.tron_logs import METHOD_TOKEN, PATH_BLOCK_INFO, PATH_JSONRPC
 from trailscan.store import Store
 
 MAINNET = "00000000000000001ebf88508a03865c71d452e25f4d51194196a1d22b6653dc"
@@ -44,6 +47,7 @@ def txid(name: str) -> str:
 
 ALICE, BOB, CAROL, SHOP, BIG = (account(n) for n in ("alice", "bob", "carol", "shop-contract", "big-token"))
 BIG_VALUE = 2**70 + 12345  # above 2**64: must stay exact
+TOKENS = {USDT: ("USDT", 6, "Tether USD"), BIG: ("BIG", 18, "Big Token")}  # symbol, decimals, name
 
 
 def block_time(n: int) -> int:
@@ -55,8 +59,15 @@ def block_time(n: int) -> int:
 class FakeTronGrid:
     """A Tron chain's history and the TronGrid endpoints that serve it, in TronGrid's wire format."""
 
-    def __init__(self, head: int = 120, genesis: str = MAINNET, *, descending: bool = False) -> None:
+    def __init__(self, head: int = 120, genesis: str = MAINNET, *, descending: bool = False,
+                 jsonrpc: bool = True) -> None:
         self.head, self.genesis, self.descending = head, genesis, descending  # descending: ignore order_by
+        self.jsonrpc = jsonrpc  # False: no JSON-RPC at /jsonrpc (as a node that does not enable it)
+        self.rpc_head: int | None = None  # the JSON-RPC's head, if not the solidified head
+        self.max_range: int | None = None  # eth_getLogs: largest toBlock - fromBlock (maxBlockRange)
+        self.max_results: int | None = None  # eth_getLogs: most logs one query answers (LogBlockQuery.MAX_RESULT)
+        self.removed_logs: list[dict[str, Any]] = []  # logs eth_getLogs answers with removed: true
+        self.block_txs: dict[int, list[str]] = {}  # block -> its transactions with a receipt, in block order
         self.slack = 0  # ms the listings widen the asked time window by on each side (coarser bounds)
         self.trx: list[dict[str, Any]] = []  # /v1/accounts/{a}/transactions items
         self.trc20: list[dict[str, Any]] = []  # /v1/accounts/{a}/transactions/trc20 items
@@ -87,16 +98,19 @@ class FakeTronGrid:
         return tx
 
     def token_tx(self, name: str, block: int, signer: str, moves: list[tuple[str, str, str, int]],
-                 *, listed_for_signer: bool = True) -> str:
-        """A contract call emitting Transfer logs (token, from, to, value), each after an unrelated log."""
+                 *, listed_for_signer: bool = True, first: bool = False) -> str:
+        """A contract call emitting Transfer logs (token, from, to, value), each after an unrelated log; ``first``:
+        the block's first transaction, before those already in it."""
         tx, ts = txid(name), block_time(block)
+        order = self.block_txs.setdefault(block, [])
+        order.insert(0 if first else len(order), tx)
         logs: list[dict[str, Any]] = []
         for token, sender, receiver, value in moves:
             logs.append({"address": _hex20("some-pool"), "topics": ["1c411e9a" + "0" * 56], "data": "00" * 32})
             logs.append({"address": tron_to_hex(token)[2:], "data": f"{value:064x}",
                          "topics": [TRANSFER_TOPIC, "0" * 24 + tron_to_hex(sender)[2:],
                                     "0" * 24 + tron_to_hex(receiver)[2:]]})
-            symbol, decimals, title = ("USDT", 6, "Tether USD") if token == USDT else ("BIG", 18, "Big Token")
+            symbol, decimals, title = TOKENS[token]
             self.trc20.append({"transaction_id": tx, "token_info": {"symbol": symbol, "address": token,
                                                                      "decimals": decimals, "name": title},
                                "block_timestamp": ts, "from": sender, "to": receiver, "type": "Transfer",
@@ -136,6 +150,67 @@ class FakeTronGrid:
             return self.broken_receipts[tx]
         receipt = self.receipts.get(tx)
         return receipt if receipt is not None and receipt["blockNumber"] <= self.head else {}
+
+    def infos(self, _: re.Match[str], body: Any) -> Any:
+        """/walletsolidity/gettransactioninfobyblocknum: the receipts of a block, in block order ({} if none)."""
+        n = body["num"]
+        assert isinstance(n, int)
+        found = [self.receipts[tx] for tx in self.block_txs.get(n, [])] if n <= self.head else []
+        return found or {}
+
+    # -- JSON-RPC at /jsonrpc, as java-tron answers it ------------------------------------------------------------
+
+    def rpc(self, _: re.Match[str], body: Any) -> Any:
+        rid, method, params = body.get("id"), body.get("method"), body.get("params")
+        assert body.get("jsonrpc") == "2.0" and isinstance(params, list)
+
+        def error(code: int, message: str) -> dict[str, Any]:
+            return {"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message, "data": "{}"}}
+
+        head = self.head if self.rpc_head is None else self.rpc_head
+        if method == "eth_chainId":  # the last 4 bytes of the genesis block id
+            return {"jsonrpc": "2.0", "id": rid, "result": hex(int(self.genesis[-8:], 16))}
+        if method == "eth_blockNumber":
+            return {"jsonrpc": "2.0", "id": rid, "result": hex(head)}
+        if method == "eth_call":
+            call, tag = params
+            assert tag == "latest" and re.fullmatch(r"0x[0-9a-f]{40}", call["to"])
+            token = TOKENS.get(tron_from_hex("41" + call["to"][2:]))
+            if token is None:
+                return error(-32000, "REVERT opcode executed")
+            symbol, decimals, name = token
+            answers = {"0x313ce567": f"{decimals:064x}", "0x95d89b41": abi_string(symbol),
+                       "0x06fdde03": abi_string(name)}
+            return {"jsonrpc": "2.0", "id": rid, "result": "0x" + answers[call["data"]]}
+        if method == "eth_getLogs":
+            return self.get_logs(params[0], head, error) | {"id": rid}
+        return error(-32601, f"the method {method} does not exist/is not available")
+
+    def get_logs(self, where: dict[str, Any], head: int, error: Any) -> dict[str, Any]:
+        assert set(where) == {"fromBlock", "toBlock", "address", "topics"}
+        assert re.fullmatch(r"0x[0-9a-f]{40}", where["address"]) and where["topics"] == ["0x" + TRANSFER_TOPIC]
+        lo, hi = int(where["fromBlock"], 16), int(where["toBlock"], 16)
+        if lo > hi:
+            return dict(error(-32602, "please verify: fromBlock <= toBlock"))
+        if self.max_range is not None and min(hi, head) - lo > self.max_range:
+            return dict(error(-32602, f"exceed max block range: {self.max_range}"))
+        found: list[dict[str, Any]] = []
+        for n in range(lo, min(hi, head) + 1):  # java-tron's LogMatch.matchBlock: logIndex counts the block's logs
+            index = 0
+            for i, tx in enumerate(self.block_txs.get(n, [])):
+                for log in self.receipts[tx]["log"]:
+                    if log["address"] == where["address"][2:] and log["topics"][0] == TRANSFER_TOPIC:
+                        block_id = self.header(n)["blockID"]
+                        found.append({"address": "0x" + log["address"], "blockHash": "0x" + block_id,
+                                      "blockNumber": hex(n), "blockTimestamp": hex(block_time(n) // 1000),
+                                      "data": "0x" + log["data"], "logIndex": hex(index), "removed": False,
+                                      "topics": ["0x" + t for t in log["topics"]], "transactionHash": "0x" + tx,
+                                      "transactionIndex": hex(i)})
+                    index += 1
+            if self.max_results is not None and len(found) > self.max_results:
+                return dict(error(-32005, f"query returned more than {self.max_results} results"))
+        found += [log for log in self.removed_logs if lo <= int(log["blockNumber"], 16) <= min(hi, head)]
+        return {"jsonrpc": "2.0", "result": found}
 
     def listing(self, items: list[dict[str, Any]], involves: Any) -> Any:
         def handler(match: re.Match[str], query: dict[str, list[str]]) -> Any:
@@ -177,7 +252,14 @@ class FakeTronGrid:
             rest=[(r"/v1/accounts/(?P<address>[^/]+)/transactions", self.listing(self.trx, trx_involves)),
                   (r"/v1/accounts/(?P<address>[^/]+)/transactions/trc20",
                    self.listing(self.trc20, lambda i, a: a in (i["from"], i["to"])))],
-            rest_post=[(PATH_BLOCK, self.getblock), (PATH_INFO, self.info)])
+            rest_post=[(PATH_BLOCK, self.getblock), (PATH_INFO, self.info), (PATH_BLOCK_INFO, self.infos),
+                       *([(PATH_JSONRPC, self.rpc)] if self.jsonrpc else [])])
+
+
+def abi_string(text: str) -> str:
+    """A string as a contract's eth_call returns it: offset, length, bytes padded to 32."""
+    raw = text.encode()
+    return f"{32:064x}{len(raw):064x}" + raw.hex().ljust(64 * ((len(raw) + 31) // 32), "0")
 
 
 def story() -> tuple[FakeTronGrid, dict[str, str]]:
@@ -534,7 +616,273 @@ def test_doctor_reports_the_endpoint_chain_head_and_methods(make_client: Any) ->
         report = dict(TronSource(make_client(server.url), get_chain("tron")).doctor())
     assert report["endpoint"] == server.url and report["chain"] == "tron:mainnet"
     assert (report["head"], report["head_time"]) == (chain.head, block_time(chain.head) // 1000)
-    assert (report[METHOD_TRX], report[METHOD_TRC20], report[PATH_INFO]) == ("yes", "yes", "yes")
+    assert (report[METHOD_TRX], report[METHOD_TRC20], report[PATH_INFO], report[METHOD_TOKEN]) == (
+        "yes", "yes", "yes", "yes")
     with Replay(rest_post=[(PATH_BLOCK, chain.getblock)]) as partial:
         report = dict(TronSource(make_client(partial.url), get_chain("tron")).doctor())
-    assert (report[METHOD_TRX], report[METHOD_TRC20], report[PATH_INFO]) == ("no", "no", "no")
+    assert (report[METHOD_TRX], report[METHOD_TRC20], report[PATH_INFO], report[METHOD_TOKEN]) == (
+        "no", "no", "no", "no")
+
+
+# -- token-wide: every transfer of a token, by eth_getLogs at /jsonrpc ------------------------------------------
+
+
+def token_story() -> tuple[FakeTronGrid, dict[str, str]]:
+    """The story, plus two calls that put other logs ahead of USDT's in their blocks: java-tron's logIndex counts
+    the logs of the whole block, the stored locator only those of the transaction."""
+    chain, tx = story()
+    tx["pool"] = chain.token_tx("pool", 40, CAROL, [(BIG, CAROL, BOB, 3)], listed_for_signer=False, first=True)
+    tx["swap"] = chain.token_tx("swap", 112, BOB, [(BIG, BOB, CAROL, 7), (USDT, BOB, CAROL, 9)],
+                                listed_for_signer=False, first=True)
+    return chain, tx
+
+
+def usdt_rows(tx: dict[str, str]) -> list[tuple[int, str, str, str, str, str, str, int, int | None]]:
+    return sorted([
+        (40, tx["usdt"], "log:1", "trc20", BOB, ALICE, USDT, 15_500_000, 6),
+        (MISSED, tx["big"], "log:3", "trc20", ALICE, BOB, USDT, 1, 6),
+        (110, tx["tip"], "log:1", "trc20", CAROL, ALICE, USDT, 2_500_000, 6),
+        (112, tx["swap"], "log:3", "trc20", BOB, CAROL, USDT, 9, 6),
+        (112, tx["twice"], "log:1", "trc20", CAROL, ALICE, USDT, 5, 6),
+        (112, tx["twice"], "log:3", "trc20", CAROL, ALICE, USDT, 5, 6),
+    ])
+
+
+def rpc_calls(server: Replay, method: str) -> list[Any]:
+    return [body["params"] for body in posts(server, PATH_JSONRPC) if body["method"] == method]
+
+
+def asked_ranges(server: Replay) -> list[tuple[int, int]]:
+    return [(int(p[0]["fromBlock"], 16), int(p[0]["toBlock"], 16)) for p in rpc_calls(server, "eth_getLogs")]
+
+
+def test_a_token_fetch_stores_every_transfer_of_the_token(store: Store, make_client: Any) -> None:
+    chain, tx = token_story()
+    chain.max_range = 16  # the endpoint's maxBlockRange: the first range is refused, the next ones fit
+    with chain.server() as server:
+        summary = TronSource(make_client(server.url), get_chain("tron")).fetch(store, [], [USDT])
+    assert rows(store.transfers(chain="tron:mainnet", asset=USDT)) == usdt_rows(tx)
+    assert rows(store.transfers(chain="tron:mainnet")) == usdt_rows(tx)  # nothing of other tokens
+    assert summary.records == {"trc20": 6}
+    assert store.covered("tron:mainnet", ["history:token"], USDT) == [(0, chain.head)]
+    # 0-120 refused (exceed max block range: 16), then ranges of the 16 blocks the error named
+    assert asked_ranges(server) == [(0, 120), *((a, min(a + 15, 120)) for a in range(0, 121, 16))]
+    # the filter in Tron's wire format: 20-byte hex contract, the Transfer topic, hex block numbers
+    (first, *_) = rpc_calls(server, "eth_getLogs")
+    assert first == [{"fromBlock": "0x0", "toBlock": "0x78", "address": "0xa614f803b6fd780986a42c78ec9c7f77e6ded13c",
+                      "topics": ["0x" + TRANSFER_TOPIC]}]
+    # receipts: one by one where a block has one USDT transaction, the whole block's where it has two
+    assert sorted(b["value"] for b in posts(server, PATH_INFO)) == sorted(tx[k] for k in ("usdt", "big", "tip"))
+    assert posts(server, PATH_BLOCK_INFO) == [{"num": 112}]
+    # metadata read from the contract; block times from the receipts
+    assert store.tokens("tron:mainnet")[USDT] == type(store.tokens("tron:mainnet")[USDT])(
+        "tron:mainnet", USDT, "USDT", "Tether USD", 6)
+    assert {t.block_number: t.block_time for t in store.transfers(asset=USDT)} == {
+        n: block_time(n) // 1000 for n in (40, MISSED, 110, 112)}
+    assert {t.method for t in store.transfers(asset=USDT)} == {METHOD_TOKEN}
+
+
+def test_too_many_results_shrink_the_range_and_sparse_answers_grow_it_back(store: Store, make_client: Any) -> None:
+    chain, tx = token_story()
+    chain.max_results = 3  # "query returned more than 3 results"
+    with chain.server() as server:
+        TronSource(make_client(server.url), get_chain("tron")).fetch(store, [], [USDT])
+    assert rows(store.transfers(chain="tron:mainnet")) == usdt_rows(tx)
+    assert asked_ranges(server) == [
+        (0, 120),  # 6 logs: refused
+        (0, 59),  # 1 log: the next range doubles
+        (60, 120), (60, 89), (90, 120), (90, 104), (105, 120), (105, 112),
+        (105, 108), (109, 116), (109, 112), (109, 110), (111, 114), (115, 120)]
+    assert store.covered("tron:mainnet", ["history:token"], USDT) == [(0, chain.head)]
+
+
+def test_a_token_transfer_above_2_64_stays_exact(store: Store, make_client: Any) -> None:
+    chain, tx = token_story()
+    with chain.server() as server:
+        TronSource(make_client(server.url), get_chain("tron")).fetch(store, [], [BIG])
+    pool, big, swap = store.transfers(chain="tron:mainnet", asset=BIG)
+    assert (big.tx_hash, big.locator, big.amount, big.decimals) == (tx["big"], "log:1", BIG_VALUE, 18)
+    assert big.amount > 2**64 and big.display_amount == "1180.591620717411315769"
+    assert (pool.tx_hash, pool.locator, pool.amount, swap.tx_hash, swap.locator) == (tx["pool"], "log:1", 3,
+                                                                                     tx["swap"], "log:1")
+
+
+@pytest.mark.parametrize("token_first", [False, True])
+def test_a_transfer_read_by_address_and_by_token_is_stored_once(store: Store, make_client: Any,
+                                                                token_first: bool) -> None:
+    chain, tx = token_story()
+    with chain.server() as server:
+        source = TronSource(make_client(server.url), get_chain("tron"))
+        if token_first:
+            by_token = source.fetch(store, [], [USDT])
+            by_address = source.fetch(store, [ALICE])
+        else:
+            by_address = source.fetch(store, [ALICE])
+            by_token = source.fetch(store, [], [USDT])
+    assert rows(store.transfers(chain="tron:mainnet", asset=USDT)) == usdt_rows(tx)
+    keys = store.con.execute("SELECT tx_hash, locator, count(*) FROM transfers GROUP BY ALL").fetchall()
+    assert all(n == 1 for *_, n in keys) and len(keys) == 5 + 6 + 1  # ALICE's TRX and BIG, USDT, nothing twice
+    alice_usdt = [r for r in usdt_rows(tx) if ALICE in r[4:6]]
+    if token_first:
+        assert (by_token.records, by_address.records) == ({"trc20": 6}, {"native": 5, "trc20": 1})
+    else:
+        assert (by_address.records, by_token.records) == ({"native": 5, "trc20": 6}, {"trc20": 6 - len(alice_usdt)})
+
+
+def test_removed_logs_are_ignored(store: Store, make_client: Any) -> None:
+    chain, tx = token_story()
+    ghost = txid("reorged")
+    chain.removed_logs.append({
+        "address": "0x" + tron_to_hex(USDT)[2:], "blockHash": "0x" + chain.header(50)["blockID"],
+        "blockNumber": hex(50), "data": "0x" + f"{77:064x}", "logIndex": "0x0", "removed": True,
+        "topics": ["0x" + TRANSFER_TOPIC, "0x" + "0" * 24 + tron_to_hex(BOB)[2:],
+                   "0x" + "0" * 24 + tron_to_hex(CAROL)[2:]], "transactionHash": "0x" + ghost,
+        "transactionIndex": "0x0"})
+    with chain.server() as server:
+        TronSource(make_client(server.url), get_chain("tron")).fetch(store, [], [USDT])
+    assert rows(store.transfers(chain="tron:mainnet")) == usdt_rows(tx)
+    assert ghost not in [b["value"] for b in posts(server, PATH_INFO)]
+
+
+def test_a_failed_transaction_moves_no_token(store: Store, make_client: Any) -> None:
+    chain, tx = token_story()
+    chain.receipts[tx["tip"]]["receipt"]["result"] = "REVERT"
+    with chain.server() as server:
+        TronSource(make_client(server.url), get_chain("tron")).fetch(store, [], [USDT])
+    assert rows(store.transfers(chain="tron:mainnet")) == [r for r in usdt_rows(tx) if r[1] != tx["tip"]]
+
+
+def test_a_resumed_token_fetch_asks_nothing_for_covered_blocks(store: Store, make_client: Any) -> None:
+    chain, tx = token_story()
+    with chain.server() as server:
+        source = TronSource(make_client(server.url), get_chain("tron"))
+        source.fetch(store, [], [USDT], FetchOptions(to_block=100))
+        before = len(server.seen)
+        again = source.fetch(store, [], [USDT], FetchOptions(to_block=100))
+        assert server.seen[before:] == [("POST", PATH_BLOCK, {"detail": False})]  # the head, nothing else
+        assert again.records == {} and again.requests == 1
+        # the rest of the chain, and new blocks: only the blocks no page covered are asked
+        chain.head = 140
+        late = chain.token_tx("late", 135, BOB, [(USDT, BOB, CAROL, 11)], listed_for_signer=False)
+        before = len(server.seen)
+        newer = source.fetch(store, [], [USDT])
+        fresh = server.seen[before:]
+    assert [(int(b["params"][0]["fromBlock"], 16), int(b["params"][0]["toBlock"], 16)) for verb, p, b in fresh
+            if p == PATH_JSONRPC and b["method"] == "eth_getLogs"] == [(101, 140)]
+    assert [b["method"] for verb, p, b in fresh if p == PATH_JSONRPC] == ["eth_blockNumber", "eth_getLogs"]
+    assert newer.records == {"trc20": 6}
+    assert rows(store.transfers(chain="tron:mainnet")) == sorted([
+        *usdt_rows(tx), (135, late, "log:1", "trc20", BOB, CAROL, USDT, 11, 6)])
+    assert store.covered("tron:mainnet", ["history:token"], USDT) == [(0, 140)]
+
+
+@pytest.mark.parametrize(("answer", "found"), [
+    (None, r"does not serve eth_chainId \(error -32601: Method not found\)"),
+    (HttpFault(404, b"<html><body><h1>404 Not Found</h1></body></html>"), r"it answered HTTP 404"),
+    (HttpFault(405, {"Error": "HTTP method POST is not supported by this URL"}), r"it answered HTTP 405"),
+    ({"blockID": "ab" * 32}, r"not a JSON-RPC response to eth_chainId"),
+])
+def test_an_endpoint_without_jsonrpc_is_a_one_line_error(store: Store, make_client: Any, answer: Any,
+                                                         found: str) -> None:
+    chain = FakeTronGrid(jsonrpc=False)  # None: nothing at /jsonrpc (Replay answers JSON-RPC "Method not found")
+
+    def instead(match: re.Match[str], body: Any) -> Any:
+        if isinstance(answer, HttpFault):
+            raise answer
+        return answer
+
+    with chain.server() as server, pytest.raises(RpcError, match=found) as caught:
+        if answer is not None:
+            server.rest_post.append((re.compile(PATH_JSONRPC), instead))
+        TronSource(make_client(server.url), get_chain("tron")).fetch(store, [], [USDT])
+    text = str(caught.value)
+    assert "\n" not in text and "token-wide fetches need Tron's JSON-RPC at /jsonrpc" in text
+    assert store.covered("tron:mainnet", ["history:token"], USDT) == []
+
+
+def _corrupt_logs(change: Any) -> Any:
+    def handler(chain: FakeTronGrid) -> Any:
+        def answer(match: re.Match[str], body: Any) -> Any:
+            reply = chain.rpc(match, body)
+            return change(reply) if body["method"] == "eth_getLogs" and reply.get("result") else reply
+        return answer
+    return handler
+
+
+def _log_field(position: int, **fields: Any) -> Any:
+    """The answer with fields of its log at ``position`` changed (None: left out)."""
+    def change(reply: dict[str, Any]) -> dict[str, Any]:
+        logs = [dict(log) for log in reply["result"]]
+        for key, value in fields.items():
+            if value is None:
+                del logs[position][key]
+            else:
+                logs[position][key] = value
+        return reply | {"result": logs}
+    return _corrupt_logs(change)
+
+
+@pytest.mark.parametrize(("handler", "message"), [
+    (_corrupt_logs(lambda reply: {"jsonrpc": "2.0", "id": 1}), "not a JSON-RPC response to eth_getLogs"),
+    (_corrupt_logs(lambda reply: reply | {"result": {"logs": reply["result"]}}), "instead of a list of logs"),
+    (_log_field(0, transactionHash=None), "a log without 'transactionHash'"),
+    (_log_field(0, blockNumber=40), "eth_getLogs blockNumber is not a hex quantity"),
+    (_log_field(0, blockNumber="0x7d0"), "a log of block 2000, outside 0-120"),
+    (_log_field(0, topics=["0x" + "ab" * 32]), "a log its filter excludes"),
+    (_log_field(-1, logIndex="0x9"), "disagree on its Transfer logs"),  # twice's second log is 7
+    (_log_field(0, data="0x" + f"{16_000_000:064x}"), "disagree on its Transfer logs"),
+])
+def test_a_wrong_jsonrpc_answer_is_a_one_line_error(store: Store, make_client: Any, handler: Any,
+                                                    message: str) -> None:
+    chain, _ = token_story()
+    with chain.server() as server, pytest.raises(RpcProtocolError, match=message) as caught:
+        server.rest_post = [(p, handler(chain) if p.pattern == PATH_JSONRPC else h) for p, h in server.rest_post]
+        TronSource(make_client(server.url), get_chain("tron")).fetch(store, [], [USDT])
+    assert "\n" not in str(caught.value)
+    assert store.covered("tron:mainnet", ["history:token"], USDT) == []
+
+
+@pytest.mark.parametrize(("code", "message", "found"), [
+    (-32000, "ItemNotFoundException: block 64 pruned",
+     r"answered eth_getLogs with error -32000: ItemNotFoundException: block 64 pruned at line 2 \(.*\); retry"),
+    (-32602, "invalid address at index 0: 0xzz", r"error -32602: invalid address at index 0: 0xzz"),
+    (429, "too many requests", r"error 429: too many requests at line 2 \(.*\); lower --rps"),
+])
+def test_a_jsonrpc_error_object_is_a_one_line_error(store: Store, make_client: Any, code: int, message: str,
+                                                    found: str) -> None:
+    chain, _ = token_story()
+
+    def refusing(match: re.Match[str], body: Any) -> Any:
+        if body["method"] != "eth_getLogs":
+            return chain.rpc(match, body)
+        return {"jsonrpc": "2.0", "id": body["id"], "error": {"code": code, "message": message + "\n at line 2"}}
+
+    with chain.server() as server, pytest.raises(RpcError, match=found) as caught:
+        server.rest_post = [(p, refusing if p.pattern == PATH_JSONRPC else h) for p, h in server.rest_post]
+        TronSource(make_client(server.url), get_chain("tron")).fetch(store, [], [USDT])
+    assert "\n" not in str(caught.value) and len(asked_ranges(server)) == 1  # not taken for a range too large
+
+
+def test_a_jsonrpc_behind_the_solidified_head_or_of_another_network_is_refused(store: Store,
+                                                                               make_client: Any) -> None:
+    chain, _ = token_story()
+    chain.rpc_head = 100  # java-tron would answer blocks above its head with no logs: never committed
+    with chain.server() as server, pytest.raises(RpcError, match="/jsonrpc is at block 100, behind block 120"):
+        TronSource(make_client(server.url), get_chain("tron")).fetch(store, [], [USDT])
+    assert store.covered("tron:mainnet", ["history:token"], USDT) == []
+    chain.rpc_head, chain.genesis = None, NILE
+    with chain.server() as server, \
+            pytest.raises(RpcChainMismatch, match="serves chain id 0xcd8690dc, not tron's 0x2b6653dc"):
+        TronSource(make_client(server.url), get_chain("tron")).fetch(store, [], [USDT])
+
+
+def test_the_cli_fetches_a_token_wide_history(tmp_path: Any, capsys: Any) -> None:
+    chain, tx = token_story()
+    path = tmp_path / "tron.duckdb"
+    with chain.server() as server:
+        code = main(["fetch", "--chain", "tron", "--rpc", server.url, "--token", USDT, "--from-block", "41",
+                     "--to-block", "115", "--store", str(path)])
+    assert code == 0, capsys.readouterr().err
+    with Store(path) as db:
+        assert rows(db.transfers(chain="tron:mainnet")) == [r for r in usdt_rows(tx) if 41 <= r[0] <= 115]
+        assert db.covered("tron:mainnet", ["history:token"], USDT) == [(41, 115)]

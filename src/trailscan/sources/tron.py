@@ -30,6 +30,10 @@ listing has returned (the last block may continue on its next page), so that eve
 blocks and an interrupted fetch resumes at the first block no page covered. Failed transactions (``contractRet``
 other than ``SUCCESS``, a receipt with ``result: FAILED``) move nothing and are skipped.
 
+Token-wide history (``--token`` without an address: every transfer of a TRC-20 token) is read with
+``eth_getLogs`` on the endpoint's JSON-RPC at ``/jsonrpc``, by adaptive block ranges, with the same locators as
+above: see :mod:`.tron_logs`.
+
 Not read: TRX moved by contracts (internal transactions: TronGrid lists them without a block number), TRC-10
 tokens, and historic balances (TronGrid keeps none, so :meth:`balances` says nothing).
 """
@@ -46,6 +50,7 @@ from ..errors import AddressError, RpcChainMismatch, RpcError, RpcProtocolError,
 from ..model import NATIVE, Token, Transfer
 from .paged import Page, PagedSource
 from .rpc import JsonRpcError
+from .tron_logs import METHOD_TOKEN, TRANSFER_TOPIC, TokenLogs, failed
 
 PATH_BLOCK = "/walletsolidity/getblock"
 PATH_INFO = "/walletsolidity/gettransactioninfobyid"
@@ -59,11 +64,11 @@ GENESIS = {  # blockID of block 0
     "0000000000000000d698d4192c56cb6be724a558448e2684802de4d6cd8690dc": "the Tron Nile testnet",
     "0000000000000000de1aa88295e1fcf982742f773e0419c5a9c134c994a9059e": "the Tron Shasta testnet",
 }
-TRANSFER_TOPIC = "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"  # Transfer(address,address,uint256)
 _TXID = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _HEX = re.compile(r"^(0x)?[0-9a-fA-F]*$")
 _DECIMAL = re.compile(r"^[0-9]{1,100}$")
 _HINT_TRON = "is it a Tron node or TronGrid? pass a TronGrid-style URL (such as https://api.trongrid.io) with --rpc"
+USDT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"  # the USDT-TRC20 contract: an account every index knows
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,8 @@ class TronSource(PagedSource):
         super().__init__(*args, **kwargs)
         self._headers: dict[int, Header] = {}
         self._receipts: dict[str, dict[str, Any]] = {}
+        chain_ids = {name: int(block_id[-8:], 16) for block_id, name in GENESIS.items()}  # eth_chainId's rule
+        self.logs = TokenLogs(self, chain_ids.get(self.chain.key))
 
     # -- chain, head, doctor ------------------------------------------------------------------------------------
 
@@ -157,13 +164,13 @@ class TronSource(PagedSource):
         head = self._block(None)
         rows: list[tuple[str, Any]] = [("endpoint", self.client.endpoint), ("chain", self.network()),
                                        ("head", head.number), ("head_time", head.timestamp // 1000)]
-        probe = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"  # the USDT-TRC20 contract: an account every index knows
         for method in (METHOD_TRX, METHOD_TRC20):
-            answer = self._try(method.format(address=probe), {"only_confirmed": "true", "limit": "1",
-                                                              "order_by": "block_timestamp,asc"}, None)
+            answer = self._try(method.format(address=USDT), {"only_confirmed": "true", "limit": "1",
+                                                             "order_by": "block_timestamp,asc"}, None)
             rows.append((method, "yes" if answer is not None and isinstance(answer.get("data"), list) else "no"))
         answer = self._try(PATH_INFO, None, {"value": "0" * 64})
         rows.append((PATH_INFO, "yes" if answer is not None else "no"))
+        rows.append((METHOD_TOKEN, "yes" if self.logs.probe(head.number, USDT) else "no"))
         return rows
 
     # -- history --------------------------------------------------------------------------------------------------
@@ -186,6 +193,10 @@ class TronSource(PagedSource):
                 continue
             yield _page(cursor, boundary, [row for s in streams for row in s.take(boundary)])
             cursor = boundary + 1
+
+    def token_pages(self, token: str, lo: int, hi: int) -> Iterator[Page]:
+        """Every TRC-20 Transfer of ``token``, by eth_getLogs at /jsonrpc (see :mod:`.tron_logs`)."""
+        return self.logs.pages(self.chain.address(token), lo, hi)
 
     def _trx_rows(self, data: list[Any], _: dict[str, set[int]]) -> list[_Row]:
         rows = []
@@ -244,7 +255,7 @@ class TronSource(PagedSource):
                 raise self.bad(f"{what} and {PATH_INFO} disagree on the time of transaction {tx}")
             row = _Row(block, tx)
             rows.append(row)
-            if item.get("type") != "Transfer" or _failed(receipt):
+            if item.get("type") != "Transfer" or failed(receipt):
                 continue  # an Approval, or a transfer its transaction reverted
             info = _field(self, item, "token_info", what)
             token = self._address(_field(self, info, "address", what), what)
@@ -328,8 +339,23 @@ class TronSource(PagedSource):
     def rest(self, path: str, params: dict[str, str] | None, body: Any) -> dict[str, Any]:
         """GET (``body`` None) or POST ``path``; every answer that is not a JSON object of Tron's APIs is an error
         that says what the endpoint is instead."""
-        api = "TronGrid's account API" if path.startswith("/v1/") else "Tron's HTTP API"
-        shown = path if not path.startswith("/v1/") else re.sub(r"/v1/accounts/[^/]+", "/v1/accounts/{address}", path)
+        answer = self._answer(path, params, body)
+        if not isinstance(answer, dict):
+            raise self._not_tron(*_names(path), "answered JSON that is not an object")
+        return answer
+
+    def rest_list(self, path: str, body: Any) -> list[Any]:
+        """POST ``path`` for a JSON array (Tron answers ``{}`` for an empty one)."""
+        answer = self._answer(path, None, body)
+        if answer == {}:
+            return []
+        if not isinstance(answer, list):
+            raise self._not_tron(*_names(path), "answered JSON that is not an array")
+        return answer
+
+    def _answer(self, path: str, params: dict[str, str] | None, body: Any) -> Any:
+        """:meth:`rest`'s answer, an object or an array, after refusing errors and answers of other APIs."""
+        api, shown = _names(path)
         try:
             answer = self.client.get_json(path, params) if body is None else self.client.post_json(path, body, params)
         except RpcUnreachable:
@@ -347,7 +373,7 @@ class TronSource(PagedSource):
             raise RpcProtocolError(f"the endpoint answered HTTP {answer.code} to {shown}: {text}",
                                    endpoint=self.client.endpoint, hint="check the address and the request")
         if not isinstance(answer, dict):
-            raise self._not_tron(api, shown, "answered JSON that is not an object")
+            return answer
         if "jsonrpc" in answer:
             error = answer.get("error")
             detail = f" (error {error.get('code')}: {error.get('message')})" if isinstance(error, dict) else ""
@@ -385,6 +411,13 @@ class TronSource(PagedSource):
         raise self.bad(f"{what} answered a malformed address {str(value)[:50]!r}")
 
 
+def _names(path: str) -> tuple[str, str]:
+    """The API a path belongs to, and the path as shown (no address in it)."""
+    if not path.startswith("/v1/"):
+        return "Tron's HTTP API", path
+    return "TronGrid's account API", re.sub(r"/v1/accounts/[^/]+", "/v1/accounts/{address}", path)
+
+
 def _listing_page(source: TronSource, path: str, answer: dict[str, Any]) -> tuple[list[Any], str | None]:
     """The records of one listing page and the fingerprint of the next (None on the last page)."""
     data = answer.get("data")
@@ -403,11 +436,6 @@ def _page(lo: int, hi: int, rows: list[_Row]) -> Page:
     tokens = {r.token.address: r.token for r in rows if r.token is not None}
     return Page(lo, hi, transfers, tx_from={t.tx_hash: owners[t.tx_hash] for t in transfers if t.tx_hash in owners},
                 tokens=list(tokens.values()), method=f"{METHOD_TRX}, {METHOD_TRC20}")
-
-
-def _failed(receipt: dict[str, Any]) -> bool:
-    result = (receipt.get("receipt") or {}).get("result") if isinstance(receipt.get("receipt"), dict) else None
-    return receipt.get("result") == "FAILED" or (result is not None and result != "SUCCESS")
 
 
 def _field(source: TronSource, obj: Any, key: str, what: str) -> Any:
