@@ -149,7 +149,7 @@ class EvmSource(Source):
         out = []
         for i, address in enumerate(addresses):
             symbol, name, decimals = answers[3 * i: 3 * i + 3]
-            out.append(Token(self.chain.key, address, _text(symbol), _text(name), _small_int(decimals)))
+            out.append(Token(self.chain.key, address, abi_text(symbol), abi_text(name), small_int(decimals)))
         return out
 
     def rung(self, name: str) -> Rung:
@@ -179,7 +179,8 @@ class EvmSource(Source):
         )
 
 
-def _text(answer: Any) -> str | None:
+def abi_text(answer: Any) -> str | None:
+    """A string an ``eth_call`` returned, ABI-encoded or as bytes32 (old tokens such as MKR); None if neither."""
     if isinstance(answer, JsonRpcError) or not isinstance(answer, str) or len(answer) < 66:
         return None
     try:
@@ -200,7 +201,8 @@ def _text(answer: Any) -> str | None:
     return cleaned[:64] or None
 
 
-def _small_int(answer: Any) -> int | None:
+def small_int(answer: Any) -> int | None:
+    """A uint8 an ``eth_call`` returned (ERC-20 decimals); None if it is not one."""
     if isinstance(answer, JsonRpcError) or not isinstance(answer, str) or len(answer) < 66:
         return None
     try:

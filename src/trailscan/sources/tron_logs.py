@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from ..addresses import tron_from_hex, tron_to_hex
 from ..errors import RpcChainMismatch, RpcError, RpcProtocolError, RpcUnreachable
 from ..model import Token, Transfer
+from .evm import abi_text, small_int
 from .paged import Page
 from .rpc import JsonRpcError
 
@@ -266,11 +267,8 @@ class TokenLogs:
                     answers[what] = self.call("eth_call", [{"to": "0x" + contract, "data": selector}, "latest"])
                 except JsonRpcError:
                     answers[what] = None
-            decimals = answers["decimals"]
-            decimals = int(decimals, 16) if isinstance(decimals, str) and _WORD.match(decimals) else None
-            self.tokens[token] = Token(self.source.chain.key, token, _abi_text(answers["symbol"]),
-                                       _abi_text(answers["name"]), decimals if decimals is not None and
-                                       decimals <= 255 else None)
+            self.tokens[token] = Token(self.source.chain.key, token, abi_text(answers["symbol"]),
+                                       abi_text(answers["name"]), small_int(answers["decimals"]))
         return self.tokens[token]
 
     def call(self, method: str, params: list[Any]) -> Any:
@@ -348,23 +346,3 @@ def _plain(value: str) -> str:
 
 def _text(exc: JsonRpcError) -> str:
     return " ".join(str(exc.message).split())[:160]
-
-
-def _abi_text(value: Any) -> str | None:
-    """A string an ``eth_call`` returned ABI-encoded (or as bytes32, as old tokens do); None if it is neither."""
-    if not isinstance(value, str) or not _DATA.match(value):
-        return None
-    raw = bytes.fromhex(_plain(value))
-    if len(raw) == 32:
-        text = raw.rstrip(b"\0")
-    elif len(raw) >= 64:
-        offset = int.from_bytes(raw[:32], "big")
-        if offset + 32 > len(raw):
-            return None
-        length = int.from_bytes(raw[offset:offset + 32], "big")
-        if offset + 32 + length > len(raw):
-            return None
-        text = raw[offset + 32:offset + 32 + length]
-    else:
-        return None
-    return text.decode("utf-8", "replace").replace("\0", "").strip()[:64] or None
