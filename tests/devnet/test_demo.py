@@ -16,7 +16,8 @@ from trailscan.cli import main
 from trailscan.devnet.demo import SCREENED, wallets_csv
 from trailscan.devnet.story import Story
 
-from ..report.test_html import chromium
+from ..support.browser import dom as page_dom
+from ..support.browser import screenshot
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TRAILSCAN = [sys.executable, "-c", "from trailscan.cli import main; raise SystemExit(main())"]
@@ -111,16 +112,12 @@ def test_the_api_example_gives_the_same_trace(runs: tuple[Path, Path, str, str],
 
 def test_the_report_draws_in_a_browser(runs: tuple[Path, Path, str, str], tmp_path: Path) -> None:
     page = runs[1] / "report.html"
-    dom = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    dom = page_dom(page)
     for text in ("Example GPU broker (fictional)", "375000 USDT", "25000 GLM", "12000 RNDR", "40 ETH",
                  "Golem lock-contract (mainnet)"):
         assert text in dom, text
     shot = tmp_path / "demo-report.png"
-    subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    "--window-size=1400,2400", f"--screenshot={shot}", page.as_uri()],
-                   capture_output=True, timeout=120, check=True)
-    data = shot.read_bytes()
+    data = screenshot(page, shot, "1400,2400")
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
 
 

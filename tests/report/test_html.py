@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +12,8 @@ import pytest
 from trailscan.cli import main
 from trailscan.devnet import Anvil
 
+from ..support.browser import dom as page_dom
+from ..support.browser import screenshot
 from ..trace_world import BROKER, BROKER_PACK, FORWARDER, HUB, I1, S1, S2, S3, H, M, T, TraceWorld, W, build_trace_world
 
 HOSTILE = """title: Hostile labels
@@ -27,12 +27,6 @@ tags:
   label: "<script>document.title='pwned'</script> \\"quoted\\" & <b>bold</b>"
   actor: x</td><img src=x onerror=alert(1)>
 """
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    assert found, "headless Chromium is needed: bash .ci/run installs it (apt-get install chromium)"
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +64,7 @@ def test_the_page_is_self_contained_and_complete(report: tuple[TraceWorld, Path]
 
 def test_hostile_labels_show_as_text_and_run_nothing(report: tuple[TraceWorld, Path]) -> None:
     _, page = report
-    dom = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    dom = page_dom(page)
     assert "<title>trailscan trace of" in dom and "pwned" not in dom.split("</title>")[0]
     assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom
     assert "<img src=\"x\"" not in dom and "onerror=alert" not in dom.replace("&lt;img src=x onerror=alert", "")
@@ -79,8 +72,7 @@ def test_hostile_labels_show_as_text_and_run_nothing(report: tuple[TraceWorld, P
 
 def test_the_browser_renders_the_planted_figures(report: tuple[TraceWorld, Path]) -> None:
     world, page = report
-    dom = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    dom = page_dom(page)
     graph = dom[dom.index("<h2>Flow graph</h2>"):dom.index("<h2>Labeled endpoints</h2>")]
     assert "<svg" in graph and "Example GPU broker (fictional)" in graph
     assert ">700 USDT<" in graph and ">428.57 USDT<" in graph  # the two legs into the broker, on their edges
@@ -95,10 +87,7 @@ def test_the_browser_renders_the_planted_figures(report: tuple[TraceWorld, Path]
 def test_the_browser_draws_the_report(report: tuple[TraceWorld, Path]) -> None:
     _, page = report
     shot = page.with_suffix(".png")
-    subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    "--window-size=1400,2200", f"--screenshot={shot}", page.as_uri()],
-                   capture_output=True, timeout=120, check=True)
-    data = shot.read_bytes()
+    data = screenshot(page, shot, "1400,2200")
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000  # a drawn page, not a blank one
 
 

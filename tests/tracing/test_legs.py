@@ -5,7 +5,6 @@ trace, one report, two legs."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +16,8 @@ from trailscan.devnet import DEV_ACCOUNTS, Anvil
 from trailscan.errors import InputError
 from trailscan.tracing.legs import parse_link
 
-from ..report.test_html import chromium
 from ..sources.test_solana import HOST, RENTER, USDC, solana_node
+from ..support.browser import dom as page_dom
 
 USDT = "0xdac17f958d2ee523a2206206994597c13d831ec7"
 WALLET = DEV_ACCOUNTS[1]
@@ -75,8 +74,7 @@ def test_the_report_shows_both_legs(case: tuple[Path, Path]) -> None:
                  "--out", str(page)]) == 0
     saved = json.loads(page.with_name(page.name + ".manifest.json").read_text())
     assert saved["links"] == [f"{BRIDGE}=solana:{RENTER}"]
-    dom = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    dom = page_dom(page)
     assert "across 2 legs (eip155:1 → solana:mainnet)" in dom
     assert "Leg 2: solana:mainnet" in dom and "700000 USDT reached" in dom
     assert f"https://solscan.io/account/{HOST}" in dom
@@ -124,7 +122,6 @@ def test_a_usdt_leg_on_tron_and_a_payment_to_a_solana_gpu_marketplace_in_one_rep
         NOS: "25000000"}
     assert NOSANA_JOBS not in {e["node"] for e in second["exposure"]}  # the program itself received nothing
     assert main(["trace", company, "--store", store, "--link", link, "--format", "html", "--out", str(page)]) == 0
-    dom = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    dom = page_dom(page)
     assert "across 2 legs (tron:mainnet → solana:mainnet)" in dom and "900 USDT reached" in dom
     assert "payment account of Nosana Jobs program" in dom and "https://tronscan.org/#/transaction/" in dom
