@@ -107,9 +107,9 @@ def fetch_command(
     token: Annotated[list[str] | None, typer.Option(
         "--token", "-t", help="Only these token contracts (repeatable); without --address: every transfer of them.",
         show_default=False)] = None,
-    from_block: Annotated[int | None, typer.Option("--from-block", min=0, help="First block (default 0).",
+    from_block: Annotated[int | None, typer.Option("--from-block", min=0, help="First block, or slot on Solana (default 0).",
                                                    show_default=False)] = None,
-    to_block: Annotated[int | None, typer.Option("--to-block", min=0, help="Last block (default: the head).",
+    to_block: Annotated[int | None, typer.Option("--to-block", min=0, help="Last block, or slot on Solana (default: the head).",
                                                  show_default=False)] = None,
     chain: ChainOpt = "ethereum",
     rpc: RpcOpt = None,
