@@ -33,7 +33,8 @@ RpcOpt = Annotated[
 ]
 ChainOpt = Annotated[
     str,
-    typer.Option("--chain", "-c", help="Chain name (ethereum, polygon, bsc, ..., solana, tron, akash) or numeric EVM chain id."),
+    typer.Option("--chain", "-c",
+                 help="Chain name (ethereum, polygon, bsc, ..., solana, tron, akash) or numeric EVM chain id."),
 ]
 LabelsOpt = Annotated[
     list[Path] | None,
