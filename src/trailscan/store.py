@@ -308,9 +308,12 @@ class Store:
                     "subject": pa.array(subject, pa.string()), "lo": pa.array(lo, pa.uint64()),
                     "hi": pa.array(hi, pa.uint64()), "method": pa.array(method, pa.string()),
                 })
-            if batch.senders:  # (tx_hash, block, tx_index, tx_from, tx_to)
-                self.con.executemany("INSERT OR REPLACE INTO tx_senders VALUES (?, ?, ?, ?, ?, ?)",
-                                     [(chain, *row) for row in batch.senders])
+            if batch.senders:  # (tx_hash, block, tx_index, tx_from, tx_to), as Arrow: executemany is slow
+                tx, block, index, sender, target = zip(*batch.senders, strict=True)
+                self._insert_arrow("INSERT OR REPLACE INTO tx_senders SELECT * FROM arrow_rows", {
+                    "chain": pa.array([chain] * len(tx), pa.string()), "tx_hash": pa.array(tx, pa.string()),
+                    "block_number": pa.array(block, pa.uint64()), "tx_index": pa.array(index, pa.int32()),
+                    "tx_from": pa.array(sender, pa.string()), "tx_to": pa.array(target, pa.string())})
             # after the headers: rows without a block time take it from the blocks table
             counts = self._insert_new("transfers", _staged(TRANSFER_COLUMNS, batch.transfers), ("tx_hash", "locator"))
             approvals = self._insert_new("approvals", _staged(APPROVAL_COLUMNS, batch.approvals),

@@ -2,12 +2,14 @@
 TronGrid's account transactions, a Cosmos LCD's transaction search), rather than answering range queries.
 
 A :class:`PagedSource` yields :class:`Page` objects: the records of one address within a height range the page
-completes. Each page is committed with its coverage, so an interrupted fetch resumes from the first range not
-committed, and a second fetch reads only heights no page has covered.
+completes. Pages are committed with their coverage, several at a time (``FetchOptions.flush_rows`` records or
+``flush_seconds``, as the EVM fetch does), so an interrupted fetch resumes from the first range not committed,
+and a second fetch reads only heights no page has covered.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -76,17 +78,35 @@ class PagedSource(Source):
             progress.start(sum(g_hi - g_lo + 1 for *_, gaps in plan for g_lo, g_hi in gaps),
                            f"fetching {self.chain.name}")
         known = store.tokens(self.chain.key)
-        for scope, subject, reader, gaps in plan:
-            for g_lo, g_hi in gaps:
-                for page in reader(subject, g_lo, g_hi):
-                    fresh = [t for t in page.tokens if t.address not in known]
-                    if fresh:
-                        store.put_tokens(fresh)
-                        known.update({t.address: t for t in fresh})
-                    for kind, n in store.write(self.chain.key, _batch(page, scope, subject)).items():
-                        summary.records[kind] = summary.records.get(kind, 0) + n
-                    if progress is not None:
-                        progress.advance(page.hi - page.lo + 1)
+        batch, flushed = Batch.empty(), time.monotonic()
+
+        def commit() -> None:
+            nonlocal batch, flushed
+            if batch.size or batch.coverage:
+                for kind, n in store.write(self.chain.key, batch).items():
+                    summary.records[kind] = summary.records.get(kind, 0) + n
+            batch, flushed = Batch.empty(), time.monotonic()
+
+        try:
+            for scope, subject, reader, gaps in plan:
+                for g_lo, g_hi in gaps:
+                    for page in reader(subject, g_lo, g_hi):
+                        fresh = [t for t in page.tokens if t.address not in known]
+                        if fresh:
+                            store.put_tokens(fresh)
+                            known.update({t.address: t for t in fresh})
+                        _add(batch, page, scope, subject)
+                        # pages are committed together (each commit is a resume point) as the EVM fetch does
+                        if batch.size >= opts.flush_rows or time.monotonic() - flushed >= opts.flush_seconds:
+                            commit()
+                        if progress is not None:
+                            progress.advance(page.hi - page.lo + 1)
+        except BaseException:
+            # a failure (or Ctrl-C) while reading the next page: the pages read so far are whole; keep them
+            with contextlib.suppress(Exception):
+                commit()
+            raise
+        commit()
         summary.blocks_covered = hi - lo + 1 if hi >= lo else 0
         summary.requests = self.client.stats.requests - spent
         summary.retries = self.client.stats.retries - retries
@@ -95,8 +115,8 @@ class PagedSource(Source):
         return summary
 
 
-def _batch(page: Page, scope: str, subject: str) -> Batch:
-    batch = Batch.empty()
+def _add(batch: Batch, page: Page, scope: str, subject: str) -> None:
+    """Add a page's records, senders and coverage to ``batch``."""
     t = batch.transfers
     for r in page.transfers:
         accounts = page.accounts.get((r.tx_hash, r.locator), (None, None))
@@ -113,4 +133,3 @@ def _batch(page: Page, scope: str, subject: str) -> Batch:
     batch.senders += [(tx, blocks[tx], page.tx_index.get(tx), sender, page.tx_to.get(tx))
                       for tx, sender in page.tx_from.items() if tx in blocks]
     batch.coverage.append((scope, subject, page.lo, page.hi, page.method))
-    return batch
