@@ -47,7 +47,7 @@ def check_code(store: Store, source: EvmSource, addresses: Sequence[str]) -> int
     if not addresses:
         return 0
     head = source.head()
-    rows: list[tuple[str, str, bool, str | None, int]] = []
+    rows: list[tuple[str, bool, str | None, int]] = []
     for start in range(0, len(addresses), 100):
         chunk = addresses[start:start + 100]
         answers = source.client.batch([("eth_getCode", [a, hex(head)]) for a in chunk])
@@ -59,15 +59,14 @@ def check_code(store: Store, source: EvmSource, addresses: Sequence[str]) -> int
                                        " is not hex code", endpoint=source.client.endpoint)
             code = code.lower()
             delegated = "0x" + code[8:48] if code.startswith(DELEGATION_PREFIX) and len(code) == 48 else None
-            rows.append((source.chain.key, address, len(code) > 2 and delegated is None, delegated, head))
-    with store.transaction():
-        store.con.executemany("INSERT OR REPLACE INTO address_info VALUES (?, ?, ?, ?, ?)", rows)
+            rows.append((address, len(code) > 2 and delegated is None, delegated, head))
+    store.put_code_status(source.chain.key, rows)
     return len(rows)
 
 
 def read_senders(store: Store, source: EvmSource, tx_hashes: Sequence[str]) -> int:
     """Store each transaction's sender and position (``eth_getTransactionByHash``, batched)."""
-    rows: list[tuple[str, str, int, int | None, str, str | None]] = []
+    rows: list[tuple[str, int, int | None, str, str | None]] = []
     for start in range(0, len(tx_hashes), 100):
         chunk = tx_hashes[start:start + 100]
         for tx_hash, tx in zip(chunk, source.client.batch(
@@ -78,12 +77,10 @@ def read_senders(store: Store, source: EvmSource, tx_hashes: Sequence[str]) -> i
                 raise RpcProtocolError(f"the RPC endpoint does not know the mined transaction {tx_hash}",
                                        endpoint=source.client.endpoint)
             index = tx.get("transactionIndex")
-            rows.append((source.chain.key, tx_hash, int(tx["blockNumber"], 16),
+            rows.append((tx_hash, int(tx["blockNumber"], 16),
                          int(index, 16) if index is not None else None, tx["from"].lower(),
                          (tx.get("to") or "").lower() or None))
-    if rows:
-        with store.transaction():
-            store.con.executemany("INSERT OR REPLACE INTO tx_senders VALUES (?, ?, ?, ?, ?, ?)", rows)
+    store.put_senders(source.chain.key, rows)
     return len(rows)
 
 
