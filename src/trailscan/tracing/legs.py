@@ -23,6 +23,7 @@ from ..store import Store
 from .engine import TraceOptions, trace
 from .model import Amount, TraceResult, fraction_text
 from .value import Valuer
+from .window import first_block_at
 
 
 @dataclass(frozen=True)
@@ -134,12 +135,12 @@ def _first_block_at(store: Store, chain: str, moment: int | None) -> int | None:
     """The first stored block of ``chain`` at or after ``moment`` (past the last one when none is)."""
     if moment is None:
         return None
-    first, last = store.con.execute("SELECT min(number) FILTER (WHERE time >= ?), max(number) FROM blocks "
-                                    "WHERE chain = ?", [moment, chain]).fetchall()[0]
+    last = store.con.execute("SELECT max(number) FROM blocks WHERE chain = ?", [chain]).fetchall()[0][0]
     if last is None:
         raise InputError(f"a link continues on {get_chain(chain).name}, and the store holds nothing of it",
                          hint=f"fetch the linked address first: trailscan fetch --chain {get_chain(chain).name} ...")
-    return int(first) if first is not None else int(last) + 1
+    first = first_block_at(store, chain, moment)
+    return first if first is not None else int(last) + 1
 
 
 def _describe(link: Link, chain: str, source: str, moment: int | None, amounts: list[Amount],

@@ -45,10 +45,19 @@ def block_bound(store: Store, chain: str, text: str | None, option: str, *, end:
     if (not end and stamp > hi) or (end and stamp < lo):
         raise InputError(f"{option} {text} is outside the stored history of this chain ({first} to {last})",
                          hint="pick a date inside it, or fetch more history")
-    sql = ("SELECT min(number) FROM blocks WHERE chain = ? AND time >= ?" if not end else
-           "SELECT max(number) FROM blocks WHERE chain = ? AND time <= ?")
-    found = store.con.execute(sql, [chain, stamp]).fetchall()[0][0]
-    return int(found) if found is not None else (0 if not end else None)
+    if not end:
+        found = first_block_at(store, chain, stamp)
+        return found if found is not None else 0
+    last = store.con.execute("SELECT max(number) FROM blocks WHERE chain = ? AND time <= ?",
+                             [chain, stamp]).fetchall()[0][0]
+    return int(last) if last is not None else None
+
+
+def first_block_at(store: Store, chain: str, stamp: int) -> int | None:
+    """The first stored block of ``chain`` whose time is at or after ``stamp`` (unix seconds), if any."""
+    found = store.con.execute("SELECT min(number) FROM blocks WHERE chain = ? AND time >= ?",
+                              [chain, stamp]).fetchall()[0][0]
+    return int(found) if found is not None else None
 
 
 def _utc(stamp: int) -> str:
